@@ -1,0 +1,348 @@
+// runtime/gc.c - allocation and the precise mark-and-sweep collector.
+// Roots: the main fiber, the builtins and modules, every class, the loops
+// (their ready queues and timer heaps reach the tasks and their fibers), the
+// pending exception and the natives' temporary roots.
+#include "runtime/gc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/containers.h"
+
+#define GC_HEAP_GROW 2
+#define GC_MIN_HEAP (4u << 20)
+
+static void out_of_memory(void) {
+    fputs("asyncrun: out of memory\n", stderr);
+    abort();
+}
+
+Obj *gc_alloc_object(VM *vm, size_t size, ObjType type) {
+    Obj *obj = calloc(1, size);
+    if (!obj) out_of_memory();
+    obj->type = (uint8_t)type;
+    obj->next = vm->objects;
+    vm->objects = obj;
+    vm->bytes_allocated += size;
+    return obj;
+}
+
+void *gc_realloc(VM *vm, void *ptr, size_t old_size, size_t new_size) {
+    if (new_size == 0) {
+        free(ptr);
+        vm->bytes_allocated -= old_size < vm->bytes_allocated ? old_size : vm->bytes_allocated;
+        return NULL;
+    }
+    void *result = realloc(ptr, new_size);
+    if (!result) return NULL;
+    vm->bytes_allocated += new_size;
+    vm->bytes_allocated -= old_size < vm->bytes_allocated ? old_size : vm->bytes_allocated;
+    return result;
+}
+
+void gc_mark_object(VM *vm, Obj *obj) {
+    if (!obj || obj->marked) return;
+    obj->marked = 1;
+    if (vm->gray_count == vm->gray_capacity) {
+        size_t cap = vm->gray_capacity ? vm->gray_capacity * 2 : 256;
+        Obj **gray = realloc(vm->gray, cap * sizeof(Obj *));
+        if (!gray) out_of_memory();
+        vm->gray = gray;
+        vm->gray_capacity = cap;
+    }
+    vm->gray[vm->gray_count++] = obj;
+}
+
+void gc_mark_value(VM *vm, Value value) {
+    if (IS_OBJ(value)) gc_mark_object(vm, AS_OBJ(value));
+}
+
+static void mark_values(VM *vm, const Value *values, size_t count) {
+    for (size_t i = 0; i < count; i++) gc_mark_value(vm, values[i]);
+}
+
+static void mark_dict(VM *vm, ObjDict *dict) {
+    for (uint32_t i = 0; i < dict->used; i++) {
+        gc_mark_value(vm, dict->entries[i].key);
+        gc_mark_value(vm, dict->entries[i].value);
+    }
+}
+
+static void mark_fiber(VM *vm, Fiber *fiber) {
+    mark_values(vm, fiber->stack, fiber->sp);
+    for (uint32_t i = 0; i < fiber->frame_count; i++) {
+        gc_mark_object(vm, (Obj *)fiber->frames[i].func);
+        gc_mark_object(vm, (Obj *)fiber->frames[i].coro);
+    }
+    gc_mark_value(vm, fiber->handling);
+}
+
+static void mark_future(VM *vm, ObjFuture *fut) {
+    gc_mark_object(vm, (Obj *)fut->loop);
+    gc_mark_value(vm, fut->result);
+    gc_mark_value(vm, fut->exception);
+    gc_mark_value(vm, fut->cancel_msg);
+    for (uint32_t i = 0; i < fut->callback_count; i++)
+        gc_mark_value(vm, fut->callbacks[i].fn);
+}
+
+static void blacken(VM *vm, Obj *obj) {
+    switch ((ObjType)obj->type) {
+    case OBJ_STRING:
+    case OBJ_RANGE:
+        break;
+    case OBJ_TUPLE: {
+        ObjTuple *t = (ObjTuple *)obj;
+        mark_values(vm, t->items, t->length);
+        break;
+    }
+    case OBJ_LIST: {
+        ObjList *l = (ObjList *)obj;
+        mark_values(vm, l->items, l->length);
+        break;
+    }
+    case OBJ_DICT:
+        mark_dict(vm, (ObjDict *)obj);
+        break;
+    case OBJ_SET:
+        set_mark(vm, (ObjSet *)obj);
+        break;
+    case OBJ_ITER: {
+        ObjIter *it = (ObjIter *)obj;
+        gc_mark_value(vm, it->source);
+        gc_mark_value(vm, it->extra);
+        break;
+    }
+    case OBJ_DICTVIEW:
+        gc_mark_object(vm, (Obj *)((ObjDictView *)obj)->dict);
+        break;
+    case OBJ_CODE: {
+        ObjCode *c = (ObjCode *)obj;
+        mark_values(vm, c->consts, c->const_count);
+        for (uint32_t i = 0; i < c->name_count; i++) gc_mark_object(vm, (Obj *)c->names[i]);
+        for (uint32_t i = 0; i < c->local_count; i++) gc_mark_object(vm, (Obj *)c->local_names[i]);
+        for (uint32_t i = 0; i < c->free_count; i++) gc_mark_object(vm, (Obj *)c->free_names[i]);
+        gc_mark_object(vm, (Obj *)c->name);
+        gc_mark_object(vm, (Obj *)c->qualname);
+        gc_mark_object(vm, (Obj *)c->filename);
+        gc_mark_object(vm, (Obj *)c->source);
+        break;
+    }
+    case OBJ_FUNCTION: {
+        ObjFunction *f = (ObjFunction *)obj;
+        gc_mark_object(vm, (Obj *)f->code);
+        gc_mark_object(vm, (Obj *)f->globals);
+        gc_mark_object(vm, (Obj *)f->defaults);
+        gc_mark_object(vm, (Obj *)f->kwdefaults);
+        gc_mark_object(vm, (Obj *)f->name);
+        if (f->free)
+            for (uint32_t i = 0; i < f->code->free_count; i++) gc_mark_object(vm, (Obj *)f->free[i]);
+        break;
+    }
+    case OBJ_CELL:
+        gc_mark_value(vm, ((ObjCell *)obj)->value);
+        break;
+    case OBJ_NATIVE:
+        gc_mark_value(vm, ((ObjNative *)obj)->self);
+        break;
+    case OBJ_BOUND:
+        gc_mark_value(vm, ((ObjBound *)obj)->receiver);
+        gc_mark_value(vm, ((ObjBound *)obj)->method);
+        break;
+    case OBJ_CLASS: {
+        ObjClass *c = (ObjClass *)obj;
+        gc_mark_object(vm, (Obj *)c->name);
+        gc_mark_object(vm, (Obj *)c->base);
+        gc_mark_object(vm, (Obj *)c->dict);
+        break;
+    }
+    case OBJ_EXCEPTION: {
+        ObjException *e = (ObjException *)obj;
+        gc_mark_object(vm, (Obj *)e->cls);
+        gc_mark_object(vm, (Obj *)e->args);
+        gc_mark_value(vm, e->cause);
+        gc_mark_value(vm, e->context);
+        gc_mark_value(vm, e->value);
+        for (uint32_t i = 0; i < e->trace_count; i++) gc_mark_object(vm, (Obj *)e->trace[i].code);
+        break;
+    }
+    case OBJ_MODULE:
+        gc_mark_object(vm, (Obj *)((ObjModule *)obj)->name);
+        gc_mark_object(vm, (Obj *)((ObjModule *)obj)->dict);
+        break;
+    case OBJ_INSTANCE:
+        gc_mark_object(vm, (Obj *)((ObjInstance *)obj)->cls);
+        gc_mark_object(vm, (Obj *)((ObjInstance *)obj)->dict);
+        break;
+    case OBJ_COROUTINE: {
+        ObjCoroutine *co = (ObjCoroutine *)obj;
+        gc_mark_object(vm, (Obj *)co->func);
+        if (co->locals) mark_values(vm, co->locals, co->func->code->local_count);
+        break;
+    }
+    case OBJ_FUTURE:
+        mark_future(vm, (ObjFuture *)obj);
+        break;
+    case OBJ_TASK: {
+        ObjTask *t = (ObjTask *)obj;
+        mark_future(vm, &t->fut);
+        mark_fiber(vm, &t->fiber);
+        gc_mark_value(vm, t->coro);
+        gc_mark_object(vm, (Obj *)t->name);
+        gc_mark_object(vm, (Obj *)t->waiting_on);
+        gc_mark_value(vm, t->resume_value);
+        gc_mark_value(vm, t->cancel_msg);
+        break;
+    }
+    case OBJ_HANDLE: {
+        ObjHandle *h = (ObjHandle *)obj;
+        gc_mark_value(vm, h->callback);
+        gc_mark_object(vm, (Obj *)h->args);
+        gc_mark_object(vm, (Obj *)h->loop);
+        break;
+    }
+    case OBJ_LOOP: {
+        ObjLoop *loop = (ObjLoop *)obj;
+        for (uint32_t i = 0; i < loop->ready_count; i++)
+            gc_mark_object(vm, loop->ready[(loop->ready_head + i) % loop->ready_capacity]);
+        for (size_t i = 0; i < loop->timers.count; i++)
+            gc_mark_object(vm, (Obj *)loop->timers.items[i].target);
+        gc_mark_object(vm, (Obj *)loop->tasks);
+        gc_mark_value(vm, loop->exception_handler);
+        break;
+    }
+    case OBJ_PARTIAL: {
+        ObjPartial *p = (ObjPartial *)obj;
+        gc_mark_value(vm, p->func);
+        gc_mark_object(vm, (Obj *)p->args);
+        gc_mark_object(vm, (Obj *)p->kwargs);
+        break;
+    }
+    case OBJ_SLEEP:
+        gc_mark_value(vm, ((ObjSleep *)obj)->result);
+        break;
+    case OBJ_SLICE: {
+        ObjSlice *s = (ObjSlice *)obj;
+        gc_mark_value(vm, s->start);
+        gc_mark_value(vm, s->stop);
+        gc_mark_value(vm, s->step);
+        break;
+    }
+    case OBJ__COUNT:
+        break;
+    }
+}
+
+static void free_fiber(Fiber *fiber) {
+    free(fiber->stack);
+    free(fiber->frames);
+}
+
+static void free_future(ObjFuture *fut) { free(fut->callbacks); }
+
+static void free_object(VM *vm, Obj *obj) {
+    switch ((ObjType)obj->type) {
+    case OBJ_LIST:
+        free(((ObjList *)obj)->items);
+        break;
+    case OBJ_DICT:
+        free(((ObjDict *)obj)->entries);
+        free(((ObjDict *)obj)->index);
+        break;
+    case OBJ_SET:
+        set_free_table((ObjSet *)obj);
+        break;
+    case OBJ_CODE: {
+        ObjCode *c = (ObjCode *)obj;
+        free(c->code);
+        free(c->lines);
+        free(c->consts);
+        free(c->names);
+        free(c->local_names);
+        free(c->cell_slots);
+        free(c->free_names);
+        free(c->exc_table);
+        break;
+    }
+    case OBJ_FUNCTION:
+        free(((ObjFunction *)obj)->free);
+        break;
+    case OBJ_EXCEPTION:
+        free(((ObjException *)obj)->trace);
+        break;
+    case OBJ_COROUTINE:
+        free(((ObjCoroutine *)obj)->locals);
+        break;
+    case OBJ_FUTURE:
+        free_future((ObjFuture *)obj);
+        break;
+    case OBJ_TASK:
+        free_future(&((ObjTask *)obj)->fut);
+        free_fiber(&((ObjTask *)obj)->fiber);
+        break;
+    case OBJ_LOOP:
+        free(((ObjLoop *)obj)->ready);
+        timerheap_free(&((ObjLoop *)obj)->timers);
+        break;
+    default:
+        break;
+    }
+    (void)vm;
+    free(obj);
+}
+
+static void mark_roots(VM *vm) {
+    mark_fiber(vm, &vm->main_fiber);
+    if (vm->fiber && vm->fiber != &vm->main_fiber && vm->fiber->task)
+        gc_mark_object(vm, (Obj *)vm->fiber->task);
+    mark_values(vm, vm->roots, vm->root_count);
+    for (int i = 0; i < CLS__COUNT; i++) gc_mark_object(vm, (Obj *)vm->classes[i]);
+    gc_mark_object(vm, (Obj *)vm->builtins);
+    gc_mark_object(vm, (Obj *)vm->modules);
+    gc_mark_object(vm, (Obj *)vm->main_globals);
+    gc_mark_object(vm, (Obj *)vm->argv);
+    gc_mark_value(vm, vm->exception);
+    gc_mark_object(vm, (Obj *)vm->current_loop);
+    gc_mark_object(vm, (Obj *)vm->running_loop);
+    gc_mark_object(vm, (Obj *)vm->s_main);
+    gc_mark_object(vm, (Obj *)vm->s_name);
+    gc_mark_object(vm, (Obj *)vm->s_init);
+    gc_mark_object(vm, (Obj *)vm->s_empty);
+    for (int i = 0; i < 128; i++) gc_mark_object(vm, (Obj *)vm->ascii_chars[i]);
+}
+
+void gc_collect(VM *vm) {
+    mark_roots(vm);
+    while (vm->gray_count > 0) blacken(vm, vm->gray[--vm->gray_count]);
+    str_intern_sweep(vm);
+    Obj **link = &vm->objects;
+    size_t live = 0;
+    while (*link) {
+        Obj *obj = *link;
+        if (obj->marked) {
+            obj->marked = 0;
+            link = &obj->next;
+            live++;
+        } else {
+            *link = obj->next;
+            free_object(vm, obj);
+        }
+    }
+    // Pace by live objects: sizes of owned arrays are only estimated.
+    vm->bytes_allocated = live * 64;
+    vm->next_gc = vm->bytes_allocated * GC_HEAP_GROW;
+    if (vm->next_gc < GC_MIN_HEAP) vm->next_gc = GC_MIN_HEAP;
+}
+
+void gc_free_all(VM *vm) {
+    Obj *obj = vm->objects;
+    while (obj) {
+        Obj *next = obj->next;
+        free_object(vm, obj);
+        obj = next;
+    }
+    vm->objects = NULL;
+    free(vm->gray);
+    vm->gray = NULL;
+}

@@ -1,0 +1,28 @@
+// runtime/strbuf.h - a growable byte buffer for building text.
+// Always NUL-terminated; chars may move on every append.
+#ifndef ASYNCRUN_STRBUF_H
+#define ASYNCRUN_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct {
+    char *chars;
+    size_t length;
+    size_t capacity;
+} StrBuf;
+
+void strbuf_init(StrBuf *buf);
+void strbuf_free(StrBuf *buf);
+void strbuf_append(StrBuf *buf, const char *chars, size_t length);
+void strbuf_append_cstr(StrBuf *buf, const char *cstr);
+void strbuf_append_char(StrBuf *buf, char c);
+void strbuf_append_repeat(StrBuf *buf, char c, size_t count);
+void strbuf_printf(StrBuf *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+// Append one code point encoded as UTF-8.
+void strbuf_append_codepoint(StrBuf *buf, unsigned codepoint);
+// Hand the bytes to the caller (who frees them) and reset the buffer.
+char *strbuf_take(StrBuf *buf, size_t *length);
+
+#endif

@@ -1,0 +1,197 @@
+// runtime/vm.c - creating and freeing the VM: builtin classes, the builtins
+// namespace, the builtin module table, buffered stdout and temporary roots.
+#include "runtime/vm.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/classes.h"
+#include "runtime/containers.h"
+#include "runtime/gc.h"
+#include "runtime/modules.h"
+
+ObjClass *class_new(VM *vm, const char *name, ObjClass *base) {
+    ObjClass *cls = ALLOC_OBJ(vm, ObjClass, OBJ_CLASS);
+    cls->name = str_intern(vm, name, strlen(name));
+    cls->base = base;
+    cls->dict = dict_new(vm);
+    cls->module = "builtins";
+    return cls;
+}
+
+void class_add_method(VM *vm, ObjClass *cls, const char *name, NativeFn fn,
+                      bool takes_kwargs) {
+    ObjNative *native = native_new(vm, name, fn, takes_kwargs);
+    dict_set_str(vm, cls->dict, str_intern(vm, name, strlen(name)), OBJ_VAL(native));
+}
+
+Value *class_lookup(ObjClass *cls, ObjString *name) {
+    for (; cls; cls = cls->base) {
+        Value *found = dict_find_str(cls->dict, name);
+        if (found) return found;
+    }
+    return NULL;
+}
+
+static void make_classes(VM *vm) {
+#define X(id, name) vm->classes[CLS_##id] = class_new(vm, name, NULL);
+    BUILTIN_CLASSES(X)
+#undef X
+    for (int i = 1; i < CLS_BASE_EXCEPTION; i++) vm->classes[i]->base = vm->classes[CLS_OBJECT];
+    vm->classes[CLS_BOOL]->base = vm->classes[CLS_INT];
+    vm->classes[CLS_TASK]->base = vm->classes[CLS_FUTURE];
+    vm->classes[CLS_TIMER_HANDLE]->base = vm->classes[CLS_HANDLE];
+#define X(id, name, base) vm->classes[CLS_##id] = class_new(vm, name, vm->classes[CLS_##base]);
+    BUILTIN_EXCEPTIONS(X)
+#undef X
+    vm->classes[CLS_FUTURE]->module = "asyncio";
+    vm->classes[CLS_TASK]->module = "asyncio";
+    vm->classes[CLS_HANDLE]->module = "asyncio";
+    vm->classes[CLS_TIMER_HANDLE]->module = "asyncio";
+    vm->classes[CLS_LOOP]->module = "asyncio.unix_events";
+    vm->classes[CLS_PARTIAL]->module = "functools";
+    vm->classes[CLS_CANCELLED_ERROR]->module = "asyncio.exceptions";
+    vm->classes[CLS_INVALID_STATE_ERROR]->module = "asyncio.exceptions";
+    vm->classes[CLS_QUEUE_EMPTY]->module = "asyncio.queues";
+    vm->classes[CLS_QUEUE_FULL]->module = "asyncio.queues";
+
+    str_init_class(vm, vm->classes[CLS_STR]);
+    tuple_init_class(vm, vm->classes[CLS_TUPLE]);
+    list_init_class(vm, vm->classes[CLS_LIST]);
+    dict_init_class(vm, vm->classes[CLS_DICT]);
+    dictview_init_classes(vm);
+    set_init_class(vm, vm->classes[CLS_SET], false);
+    set_init_class(vm, vm->classes[CLS_FROZENSET], true);
+    range_init_class(vm, vm->classes[CLS_RANGE]);
+    exception_init_classes(vm);
+}
+
+VM *vm_new(void) {
+    VM *vm = calloc(1, sizeof(VM));
+    if (!vm) return NULL;
+    vm->next_gc = 4u << 20;
+    vm->exception = EMPTY_VAL;
+    vm->recursion_limit = 1000;
+    vm->fiber = &vm->main_fiber;
+    vm->main_fiber.handling = NONE_VAL;
+    vm->timer_seq = 1;
+    vm->s_main = str_intern(vm, "__main__", 8);
+    vm->s_name = str_intern(vm, "__name__", 8);
+    vm->s_init = str_intern(vm, "__init__", 8);
+    vm->s_empty = str_intern(vm, "", 0);
+    vm->builtins = dict_new(vm);
+    vm->modules = dict_new(vm);
+    vm->argv = list_new(vm, 0);
+    make_classes(vm);
+    builtins_init(vm);
+    vm->main_globals = dict_new(vm);
+    dict_set_str(vm, vm->main_globals, vm->s_name, OBJ_VAL(vm->s_main));
+    return vm;
+}
+
+void vm_free(VM *vm) {
+    if (!vm) return;
+    vm_flush_out(vm);
+    gc_free_all(vm);
+    free(vm->main_fiber.stack);
+    free(vm->main_fiber.frames);
+    free(vm->intern);
+    free(vm->roots);
+    strbuf_free(&vm->out);
+    free(vm);
+}
+
+void vm_push_root(VM *vm, Value value) {
+    if (vm->root_count == vm->root_capacity) {
+        size_t cap = vm->root_capacity ? vm->root_capacity * 2 : 64;
+        Value *roots = realloc(vm->roots, cap * sizeof(Value));
+        if (!roots) abort();
+        vm->roots = roots;
+        vm->root_capacity = cap;
+    }
+    vm->roots[vm->root_count++] = value;
+}
+
+void vm_pop_roots(VM *vm, size_t count) { vm->root_count -= count; }
+
+void vm_write_out(VM *vm, const char *chars, size_t length) {
+    strbuf_append(&vm->out, chars, length);
+    if (vm->out.length >= 8192) vm_flush_out(vm);
+}
+
+void vm_flush_out(VM *vm) {
+    size_t done = 0;
+    while (done < vm->out.length) {
+        ssize_t n = write(STDOUT_FILENO, vm->out.chars + done, vm->out.length - done);
+        if (n <= 0) break;
+        done += (size_t)n;
+    }
+    vm->out.length = 0;
+}
+
+ObjClass *value_class(VM *vm, Value v) {
+    switch (v.tag) {
+    case VAL_NONE: return vm->classes[CLS_NONETYPE];
+    case VAL_BOOL: return vm->classes[CLS_BOOL];
+    case VAL_INT: return vm->classes[CLS_INT];
+    case VAL_FLOAT: return vm->classes[CLS_FLOAT];
+    case VAL_EMPTY: return vm->classes[CLS_NONETYPE];
+    default: break;
+    }
+    Obj *o = AS_OBJ(v);
+    switch ((ObjType)o->type) {
+    case OBJ_STRING: return vm->classes[CLS_STR];
+    case OBJ_TUPLE: return vm->classes[CLS_TUPLE];
+    case OBJ_LIST: return vm->classes[CLS_LIST];
+    case OBJ_DICT: return vm->classes[CLS_DICT];
+    case OBJ_SET: return vm->classes[((ObjSet *)o)->frozen ? CLS_FROZENSET : CLS_SET];
+    case OBJ_RANGE: return vm->classes[CLS_RANGE];
+    case OBJ_ITER: return vm->classes[CLS_ITERATOR];
+    case OBJ_CODE: return vm->classes[CLS_CODE];
+    case OBJ_FUNCTION: return vm->classes[CLS_FUNCTION];
+    case OBJ_CELL: return vm->classes[CLS_CELL];
+    case OBJ_NATIVE: return vm->classes[CLS_BUILTIN_FUNCTION];
+    case OBJ_BOUND: return vm->classes[CLS_METHOD];
+    case OBJ_CLASS: return vm->classes[CLS_TYPE];
+    case OBJ_EXCEPTION: return ((ObjException *)o)->cls;
+    case OBJ_MODULE: return vm->classes[CLS_MODULE];
+    case OBJ_COROUTINE: return vm->classes[CLS_COROUTINE];
+    case OBJ_FUTURE: return vm->classes[CLS_FUTURE];
+    case OBJ_TASK: return vm->classes[CLS_TASK];
+    case OBJ_HANDLE:
+        return vm->classes[((ObjHandle *)o)->is_timer ? CLS_TIMER_HANDLE : CLS_HANDLE];
+    case OBJ_LOOP: return vm->classes[CLS_LOOP];
+    case OBJ_PARTIAL: return vm->classes[CLS_PARTIAL];
+    case OBJ_SLEEP: return vm->classes[CLS_SLEEP];
+    case OBJ_DICTVIEW: {
+        uint8_t kind = ((ObjDictView *)o)->kind;
+        return vm->classes[kind == ITER_DICT_KEYS ? CLS_DICT_KEYS
+                           : kind == ITER_DICT_VALUES ? CLS_DICT_VALUES : CLS_DICT_ITEMS];
+    }
+    case OBJ_SLICE: return vm->classes[CLS_SLICE];
+    case OBJ_INSTANCE: return ((ObjInstance *)o)->cls;
+    case OBJ__COUNT: break;
+    }
+    return vm->classes[CLS_OBJECT];
+}
+
+const char *value_type_name(VM *vm, Value v) { return value_class(vm, v)->name->chars; }
+
+bool vm_import(VM *vm, ObjString *name, Value *out) {
+    Value *found = dict_find_str(vm->modules, name);
+    if (found) {
+        *out = *found;
+        return true;
+    }
+    ObjModule *module = NULL;
+    if (strcmp(name->chars, "asyncio") == 0) module = mod_asyncio_new(vm);
+    else if (strcmp(name->chars, "functools") == 0) module = mod_functools_new(vm);
+    else if (strcmp(name->chars, "time") == 0) module = mod_time_new(vm);
+    else if (strcmp(name->chars, "sys") == 0) module = mod_sys_new(vm);
+    if (!module)
+        return vm_raise(vm, CLS_MODULE_NOT_FOUND_ERROR, "No module named '%s'", name->chars);
+    dict_set_str(vm, vm->modules, name, OBJ_VAL(module));
+    *out = OBJ_VAL(module);
+    return true;
+}

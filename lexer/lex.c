@@ -75,6 +75,10 @@ struct Lexer {
     // the string (or after the run of adjacent strings).
     bool deferred;
     char deferred_msg[256];
+    // The last error is one CPython's tokenizer lets through as a token
+    // (its parser or our subset rejects it): SOFT_TOKEN, or SOFT_STRING for
+    // a string literal. Matters only after a deferred string error.
+    enum { HARD, SOFT_TOKEN, SOFT_STRING } soft;
 
     const char *err_type;
     char err_msg[320];
@@ -274,6 +278,23 @@ static const struct {
     {0x1F300, 0x1F6D7, true}, {0x1F900, 0x1FA53, true},
 };
 
+// Characters that may continue an identifier but not start one (a few
+// common ones: middle dot, combining accents, other scripts' digits).
+static const struct {
+    uint32_t lo, hi;
+} not_identifier_start[] = {
+    {0x00B7, 0x00B7}, {0x0300, 0x036F}, {0x0660, 0x0669}, {0x06F0, 0x06F9},
+    {0x0966, 0x096F}, {0x203F, 0x2040}, {0x2054, 0x2054}, {0xFF10, 0xFF19},
+};
+
+static bool cannot_start_identifier(uint32_t cp) {
+    for (size_t i = 0; i < sizeof not_identifier_start /
+                               sizeof not_identifier_start[0]; i++)
+        if (cp >= not_identifier_start[i].lo && cp <= not_identifier_start[i].hi)
+            return true;
+    return false;
+}
+
 // 0 when [cp] may be in an identifier, 1 when it is a printable
 // non-identifier character, 2 when it is a non-printable one.
 static int identifier_verdict(uint32_t cp) {
@@ -346,6 +367,7 @@ static Token fail(Lexer *lexer, const char *type, int line, int col,
     lexer->err_type = type;
     lexer->err_line = line;
     lexer->err_col = col;
+    lexer->soft = HARD;
     return make_token(TK_ERROR, line, col, lexer->p, 0);
 }
 
@@ -737,8 +759,9 @@ static bool check_name(Lexer *lexer, const char *start, size_t n, Token *err) {
     size_t bad, bad_end;
     const char *why;
     if (!utf8_check(u, n, &bad, &bad_end, &why)) {
+        // CPython points at the name's last byte.
         lexer->p = start + bad;
-        *err = fail_codec(lexer, lexer->line, col_of(lexer, start + bad),
+        *err = fail_codec(lexer, lexer->line, col_of(lexer, start + n) - 1,
                           u[bad], bad, bad_end, why);
         return false;
     }
@@ -750,6 +773,7 @@ static bool check_name(Lexer *lexer, const char *start, size_t n, Token *err) {
         int size;
         uint32_t cp = utf8_decode(u + i, &size);
         int verdict = identifier_verdict(cp);
+        if (!verdict && i == 0 && cannot_start_identifier(cp)) verdict = 1;
         if (verdict) {
             lexer->p = start + i;
             int col = char_col(lexer, lexer->line_start, start + i + size);
@@ -827,8 +851,6 @@ static Token scan_string(Lexer *lexer, const char *start, const char *quote,
                     q++;
                 }
             }
-        } else if (c == '\0') {
-            return nul_error(lexer);
         } else {
             q++;
         }
@@ -837,9 +859,9 @@ static Token scan_string(Lexer *lexer, const char *start, const char *quote,
     int col = (int)(start - first_line_start) + base_for(lexer, first_line_start);
     if (saw_b) {
         lexer->p = start;
-        Token err = fail(lexer, "SyntaxError", first_line,
-                         char_col(lexer, first_line_start, start + 1),
+        Token err = fail(lexer, "SyntaxError", first_line, col,
                          "bytes literals are not supported in asyncrun");
+        lexer->soft = SOFT_STRING;
         lexer->p = q;
         return err;
     }
@@ -1055,9 +1077,10 @@ static Token scan_number(Lexer *lexer, const char *start) {
             if (c == 'e' || c == 'E') goto exponent;
             if (c == 'j' || c == 'J') goto imaginary;
             if (nonzero) {
+                // CPython gives this one a byte column.
                 lexer->p = start;
                 return fail(lexer, "SyntaxError", lexer->line,
-                            char_col(lexer, lexer->line_start, start + 1),
+                            col_of(lexer, start),
                             "leading zeros in decimal integer literals are "
                             "not permitted; use an 0o prefix for octal "
                             "integers");
@@ -1104,9 +1127,10 @@ static Token scan_number(Lexer *lexer, const char *start) {
         c = nextc(&q, end);
         if (!end_of_number(lexer, &q, c, "imaginary", &err)) return err;
         lexer->p = start;
-        return fail(lexer, "SyntaxError", lexer->line,
-                    char_col(lexer, lexer->line_start, start + 1),
-                    "complex numbers are not supported in asyncrun");
+        err = fail(lexer, "SyntaxError", lexer->line, col_of(lexer, start),
+                   "complex numbers are not supported in asyncrun");
+        lexer->soft = SOFT_TOKEN;
+        return err;
     }
     if (!end_of_number(lexer, &q, c, "decimal", &err)) return err;
 done:
@@ -1229,8 +1253,7 @@ static Token scan_operator(Lexer *lexer, const char *p) {
         break;
     default:
         lexer->p = p;
-        if (c == '\0') return nul_error(lexer);
-        if (c < 0x20 || c == 0x7F)
+        if (c < 0x20 || c == 0x7F) // (NUL bytes are caught per line)
             return fail(lexer, "SyntaxError", lexer->line,
                         char_col(lexer, lexer->line_start, p + 1),
                         "invalid non-printable character U+%04X", c);
@@ -1238,11 +1261,13 @@ static Token scan_operator(Lexer *lexer, const char *p) {
     }
     lexer->p = p + n;
     return make_token(kind, lexer->line, col_of(lexer, p), p, n);
-invalid_syntax:
+invalid_syntax:;
     // CPython's tokenizer passes these on and its parser stops at them.
     lexer->p = p;
-    return fail(lexer, "SyntaxError", lexer->line, col_of(lexer, p),
-                "invalid syntax");
+    Token err = fail(lexer, "SyntaxError", lexer->line, col_of(lexer, p),
+                     "invalid syntax");
+    lexer->soft = SOFT_TOKEN;
+    return err;
 }
 
 // ---------------------------------------------------------------------------
@@ -1358,9 +1383,10 @@ Token lex_next(Lexer *lexer) {
         // the token after them, and points the error at that token.
         Token next;
         do next = scan(lexer);
-        while (next.kind == TK_STRING || next.kind == TK_FSTRING);
-        if (next.kind == TK_ERROR)
-            t = next;
+        while (next.kind == TK_STRING || next.kind == TK_FSTRING ||
+               (next.kind == TK_ERROR && lexer->soft == SOFT_STRING));
+        if (next.kind == TK_ERROR && lexer->soft == HARD)
+            t = next; // the tokenizer fails before the parser decodes
         else
             t = fail(lexer, "SyntaxError", next.line, next.col, "%s",
                      lexer->deferred_msg);

@@ -17,10 +17,13 @@ void fiber_init(Fiber *fiber);
 
 // ---- future.c ----
 ObjFuture *future_new(VM *vm, ObjLoop *loop);
+void future_init(ObjFuture *f, ObjLoop *loop);
 static inline bool future_done(const ObjFuture *f) { return f->state != FUT_PENDING; }
 bool future_set_result(VM *vm, ObjFuture *f, Value result);     // InvalidStateError
 bool future_set_exception(VM *vm, ObjFuture *f, Value exc);
+// cancel(): tasks and gathering futures do more; _plain is Future.cancel.
 bool future_cancel(VM *vm, ObjFuture *f, Value msg);            // false if done
+bool future_cancel_plain(VM *vm, ObjFuture *f, Value msg);
 // The result, or false with the exception (or CancelledError) raised.
 bool future_result(VM *vm, ObjFuture *f, Value *out);
 bool future_add_callback(VM *vm, ObjFuture *f, Value fn, CallbackKind kind);
@@ -54,6 +57,9 @@ void loop_report(VM *vm, ObjLoop *loop, const char *message, Value exc, Value ex
 void loop_init_class(VM *vm, ObjClass *cls);
 void handle_init_class(VM *vm, ObjClass *cls);
 ObjLoop *loop_get_running(VM *vm); // NULL when none
+// asyncio.get_event_loop(): the running loop, else the current one (made on
+// first use).
+bool asyncio_get_event_loop(VM *vm, Value *out);
 // ensure_future: coroutine -> new task, future/task -> itself.
 bool loop_ensure_future(VM *vm, ObjLoop *loop, Value awaitable, ObjFuture **out);
 

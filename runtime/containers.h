@@ -61,6 +61,15 @@ bool dict_next(ObjDict *d, uint32_t *pos, Value *key, Value *value);
 void dict_clear(VM *vm, ObjDict *d);
 void dict_init_class(VM *vm, ObjClass *cls); // get, items, keys, ...
 void dictview_init_classes(VM *vm); // dict_keys / dict_values / dict_items
+// The hash dicts and sets store for a key (the str's cached hash, CPython's
+// for numbers); false + TypeError "unhashable type: 'list'".
+bool dict_key_hash(VM *vm, Value key, uint64_t *out);
+// == on dicts (values by value_equal); reuses the stored hashes, so no VM.
+bool dict_equal(ObjDict *a, ObjDict *b);
+// dict.keys() / values() / items(): kind is ITER_DICT_KEYS / VALUES / ITEMS.
+ObjDictView *dictview_new(VM *vm, ObjDict *d, IterKind kind);
+// `item in view` (items views look up the (key, value) pair).
+bool dictview_contains(VM *vm, ObjDictView *view, Value item, bool *out);
 
 // ---- set (set.c) ----
 ObjSet *set_new(VM *vm, bool frozen);
@@ -70,11 +79,49 @@ void set_init_class(VM *vm, ObjClass *cls, bool frozen);
 // For the collector: mark the items; free the table of a dead set.
 void set_mark(VM *vm, ObjSet *s);
 void set_free_table(ObjSet *s);
+// Iterate in CPython's order: *pos starts at 0; returns false at the end.
+bool set_next(ObjSet *s, uint32_t *pos, Value *item);
+bool set_discard(VM *vm, ObjSet *s, Value item, bool *found);
+// set.update(iterable), also SET_UPDATE: CPython's set_update_internal.
+bool set_update(VM *vm, ObjSet *s, Value iterable);
+ObjSet *set_copy(VM *vm, ObjSet *s, bool frozen);
+// a OP b for the operators '|' '&' '-' '^' on two sets (the caller checks
+// both are sets); the result has a's type. inplace (|= &= -= ^=) modifies a
+// and returns it.
+bool set_binary(VM *vm, char op, ObjSet *a, ObjSet *b, bool inplace, Value *out);
+// == and <= (subset) between sets; stored hashes are reused, so no VM.
+bool set_equal(ObjSet *a, ObjSet *b);
+bool set_is_subset(ObjSet *a, ObjSet *b);
+// The frozenset constant CPython's compiler folds a display of n > 2
+// constants into ({3, 1, 2} compiles to BUILD_SET 0, LOAD_CONST
+// frozenset(...), SET_UPDATE 1): built twice, as compile.c does, so that
+// set_update() into an empty set then gives CPython's iteration order.
+ObjSet *set_new_constant(VM *vm, const Value *items, uint32_t n);
 
 // ---- range and iterators (range.c, iter.c) ----
 ObjRange *range_new(VM *vm, int64_t start, int64_t stop, int64_t step);
 int64_t range_length(const ObjRange *r);
-ObjIter *iter_new(VM *vm, IterKind kind, Value source);
 void range_init_class(VM *vm, ObjClass *cls);
+// r[key] for an int (IndexError "range object index out of range") or a slice.
+bool range_getitem(VM *vm, ObjRange *r, Value key, Value *out);
+bool range_contains(const ObjRange *r, Value item);
+bool range_equal(const ObjRange *a, const ObjRange *b); // as sequences
+// Unpack a slice object (OBJ_SLICE) for a sequence of `length` items, as
+// CPython's PySlice_GetIndicesEx: start/stop clamped, step != 0. Returns the
+// slice length, or -1 with TypeError / ValueError raised.
+int64_t range_slice_indices(VM *vm, Value slice, int64_t length, int64_t *start,
+                            int64_t *stop, int64_t *step);
+
+// A builtin iterator over `source`, every field set up from it:
+//   ITER_RANGE (a range), ITER_LIST, ITER_TUPLE, ITER_STR, ITER_SET,
+//   ITER_DICT_KEYS / VALUES / ITEMS (a dict), ITER_REVERSED (a list, tuple,
+//   str or range; a range gives an ITER_RANGE counting down).
+// The caller then fills in what the source cannot give:
+//   ITER_ENUMERATE: source = an iterator, index = start.
+//   ITER_ZIP: extra = tuple of iterators (source unused).
+//   ITER_MAP: source = tuple of iterators, extra = the function.
+//   ITER_FILTER: source = an iterator, extra = the function or None.
+//   ITER_CALLABLE: source = the callable, extra = the sentinel.
+ObjIter *iter_new(VM *vm, IterKind kind, Value source);
 
 #endif

@@ -1,5 +1,6 @@
 // runtime/exception.c - exception objects, raising from C, and printing a
 // CPython-style traceback. Traces are innermost-first: print them reversed.
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,130 @@ static void print_trace(const ObjException *e, StrBuf *buf) {
     if (count > TB_RECURSIVE_CUTOFF) print_repeated(buf, count);
 }
 
+// ---- "Did you mean" (CPython's Python/suggestions.c) ----
+
+#define MAX_CANDIDATE_ITEMS 750
+#define MAX_STRING_SIZE 40
+#define MOVE_COST 2
+#define CASE_COST 1
+
+static size_t substitution_cost(char a, char b) {
+    if ((a & 31) != (b & 31)) return MOVE_COST;
+    if (a == b) return 0;
+    if (a >= 'A' && a <= 'Z') a += 'a' - 'A';
+    if (b >= 'A' && b <= 'Z') b += 'a' - 'A';
+    return a == b ? CASE_COST : MOVE_COST;
+}
+
+static size_t levenshtein(const char *a, size_t a_size, const char *b, size_t b_size,
+                          size_t max_cost) {
+    size_t buffer[MAX_STRING_SIZE];
+    if (a == b) return 0;
+    while (a_size && b_size && a[0] == b[0]) {
+        a++, a_size--;
+        b++, b_size--;
+    }
+    while (a_size && b_size && a[a_size - 1] == b[b_size - 1]) a_size--, b_size--;
+    if (a_size == 0 || b_size == 0) return (a_size + b_size) * MOVE_COST;
+    if (a_size > MAX_STRING_SIZE || b_size > MAX_STRING_SIZE) return max_cost + 1;
+    if (b_size < a_size) {
+        const char *t = a;
+        a = b;
+        b = t;
+        size_t ts = a_size;
+        a_size = b_size;
+        b_size = ts;
+    }
+    if ((b_size - a_size) * MOVE_COST > max_cost) return max_cost + 1;
+    for (size_t i = 0; i < a_size; i++) buffer[i] = (i + 1) * MOVE_COST;
+    size_t result = 0;
+    for (size_t bi = 0; bi < b_size; bi++) {
+        char code = b[bi];
+        size_t distance = result = bi * MOVE_COST;
+        size_t minimum = SIZE_MAX;
+        for (size_t i = 0; i < a_size; i++) {
+            size_t substitute = distance + substitution_cost(code, a[i]);
+            distance = buffer[i];
+            size_t insert_delete = (result < distance ? result : distance) + MOVE_COST;
+            result = insert_delete < substitute ? insert_delete : substitute;
+            buffer[i] = result;
+            if (result < minimum) minimum = result;
+        }
+        if (minimum > max_cost) return max_cost + 1;
+    }
+    return result;
+}
+
+// The closest of names[0..count) to `name`, or NULL.
+static const ObjString *closest(const ObjString *name, ObjString *const *names, size_t count) {
+    if (count >= MAX_CANDIDATE_ITEMS) return NULL;
+    const ObjString *best = NULL;
+    size_t best_distance = SIZE_MAX;
+    for (size_t i = 0; i < count; i++) {
+        const ObjString *item = names[i];
+        if (!item || str_equal(item, name)) continue;
+        size_t max_distance = (name->length + item->length + 3) * MOVE_COST / 6;
+        if (best_distance - 1 < max_distance) max_distance = best_distance - 1;
+        size_t d = levenshtein(name->chars, name->length, item->chars, item->length,
+                               max_distance);
+        if (d > max_distance) continue;
+        if (!best || d < best_distance) {
+            best = item;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
+static const ObjString *closest_key(VM *vm, const ObjString *name, ObjDict *d) {
+    if (!d) return NULL;
+    ObjString **keys = malloc(sizeof(ObjString *) * (d->count + 1));
+    if (!keys) return NULL;
+    size_t n = 0;
+    uint32_t pos = 0;
+    Value key, value;
+    while (dict_next(d, &pos, &key, &value))
+        if (IS_OBJ_TYPE(key, OBJ_STRING)) keys[n++] = (ObjString *)AS_OBJ(key);
+    const ObjString *best = closest(name, keys, n);
+    free(keys);
+    return best;
+}
+
+// The suggestion CPython appends to an AttributeError or NameError line.
+static const ObjString *suggestion(VM *vm, ObjException *e) {
+    if (class_is_subclass(e->cls, vm->classes[CLS_ATTRIBUTE_ERROR])) {
+        if (!IS_OBJ_TYPE(e->value, OBJ_TUPLE)) return NULL;
+        ObjTuple *pair = (ObjTuple *)AS_OBJ(e->value);
+        if (pair->length != 2 || !IS_OBJ_TYPE(pair->items[1], OBJ_STRING)) return NULL;
+        ObjList *names = value_dir(vm, pair->items[0]);
+        size_t n = names->length;
+        ObjString **strs = malloc(sizeof(ObjString *) * (n + 1));
+        if (!strs) return NULL;
+        for (size_t i = 0; i < n; i++) strs[i] = (ObjString *)AS_OBJ(names->items[i]);
+        const ObjString *best = closest((ObjString *)AS_OBJ(pair->items[1]), strs, n);
+        free(strs);
+        return best;
+    }
+    if (e->cls != vm->classes[CLS_NAME_ERROR] || e->trace_count == 0 || !e->args ||
+        e->args->length != 1 || !IS_OBJ_TYPE(e->args->items[0], OBJ_STRING))
+        return NULL;
+    // The name, from "name 'x' is not defined".
+    const ObjString *msg = (ObjString *)AS_OBJ(e->args->items[0]);
+    static const char prefix[] = "name '", suffix[] = "' is not defined";
+    size_t pl = sizeof prefix - 1, sl = sizeof suffix - 1;
+    if (msg->length <= pl + sl || memcmp(msg->chars, prefix, pl) != 0 ||
+        memcmp(msg->chars + msg->length - sl, suffix, sl) != 0)
+        return NULL;
+    ObjString *name = str_new(vm, msg->chars + pl, msg->length - pl - sl);
+    const ObjCode *code = e->trace[0].code;
+    const ObjString *best = code->local_names
+                                ? closest(name, code->local_names, code->local_count)
+                                : NULL;
+    if (!best) best = closest_key(vm, name, vm->main_globals);
+    if (!best) best = closest_key(vm, name, vm->builtins);
+    return best;
+}
+
 // "module.Name: message", "Name" alone when str(exc) is empty.
 static void print_last_line(VM *vm, Value exception, StrBuf *buf) {
     ObjClass *cls = value_class(vm, exception);
@@ -186,6 +311,14 @@ static void print_last_line(VM *vm, Value exception, StrBuf *buf) {
     if (msg.length) {
         strbuf_append(buf, ": ", 2);
         strbuf_append(buf, msg.chars, msg.length);
+    }
+    const ObjString *hint =
+        IS_OBJ_TYPE(exception, OBJ_EXCEPTION) ? suggestion(vm, (ObjException *)AS_OBJ(exception))
+                                              : NULL;
+    if (hint) {
+        strbuf_append_cstr(buf, ". Did you mean: '");
+        strbuf_append(buf, hint->chars, hint->length);
+        strbuf_append_cstr(buf, "'?");
     }
     strbuf_free(&msg);
     strbuf_append_char(buf, '\n');

@@ -83,6 +83,7 @@ static void mark_future(VM *vm, ObjFuture *fut) {
     gc_mark_value(vm, fut->result);
     gc_mark_value(vm, fut->exception);
     gc_mark_value(vm, fut->cancel_msg);
+    gc_mark_value(vm, fut->gather);
     for (uint32_t i = 0; i < fut->callback_count; i++)
         gc_mark_value(vm, fut->callbacks[i].fn);
 }
@@ -209,6 +210,7 @@ static void blacken(VM *vm, Obj *obj) {
         for (size_t i = 0; i < loop->timers.count; i++)
             gc_mark_object(vm, (Obj *)loop->timers.items[i].target);
         gc_mark_object(vm, (Obj *)loop->tasks);
+        gc_mark_object(vm, (Obj *)loop->current_task);
         gc_mark_value(vm, loop->exception_handler);
         break;
     }

@@ -348,6 +348,14 @@ static Fiber *aux_fiber(VM *vm, int depth) {
 }
 
 bool vm_call(VM *vm, Value callee, Value *args, int argc, ObjTuple *kwnames, Value *out) {
+    if (IS_OBJ_TYPE(callee, OBJ_BOUND) && IS_OBJ_TYPE(((ObjBound *)AS_OBJ(callee))->method, OBJ_NATIVE) &&
+        !kwnames && argc < 8) {
+        ObjBound *bound = (ObjBound *)AS_OBJ(callee);
+        Value with_self[8];
+        with_self[0] = bound->receiver;
+        memcpy(with_self + 1, args, sizeof(Value) * (size_t)argc);
+        return vm_call(vm, bound->method, with_self, argc + 1, NULL, out);
+    }
     if (IS_OBJ(callee) && OBJ_TYPE(callee) == OBJ_NATIVE) {
         ObjNative *native = (ObjNative *)AS_OBJ(callee);
         if (kwnames && kwnames->length && !native->takes_kwargs)

@@ -1,5 +1,5 @@
 // runtime/numfmt.c - numbers to text and back, as CPython 3.11 writes and reads them.
-// Digits come from glibc's exact printf/strtod (C locale); layouts copy pystrtod.c and formatter_unicode.c.
+// Digits come from glibc's exact printf/strtod, so LC_NUMERIC must stay "C".
 #include "runtime/numfmt.h"
 
 #include <limits.h>
@@ -125,7 +125,31 @@ static bool fail(char *err, size_t errlen, const char *fmt, ...) {
 }
 
 // ---------------------------------------------------------------------------
-// Digits: _Py_dg_dtoa's contract, from glibc's correctly rounded printf.
+// Digits: _Py_dg_dtoa's contract, from glibc's correctly rounded printf. The
+// layouts below follow CPython's pystrtod.c and formatter_unicode.c closely.
+
+// Whether an [n]-digit decimal reads back as [a] (> 0): the nearest one, or
+// else its neighbour on the far side, which can still hit just above a power
+// of two where the gap below is half the gap above. Stores digits and decpt.
+static bool shortest_probe(double a, int n, char digits[24], int *decpt) {
+    char s[40];
+    snprintf(s, sizeof s, "%.*e", n - 1, a);
+    char *e = strchr(s, 'e');
+    int exp10 = atoi(e + 1);
+    unsigned long long m = 0;
+    for (char *c = s; c < e; c++)
+        if (*c != '.') m = m * 10 + (unsigned long long)(*c - '0');
+    double back = strtod(s, NULL);
+    if (back != a) {
+        m = back < a ? m + 1 : m - 1;
+        char other[48];
+        snprintf(other, sizeof other, "%llue%d", m, exp10 - n + 1);
+        if (m == 0 || strtod(other, NULL) != a) return false;
+    }
+    int len = snprintf(digits, 24, "%llu", m);
+    *decpt = len + exp10 - n + 1;
+    return true;
+}
 
 // [value] (finite) as digits with no trailing zeros ("0" for zero) and decpt,
 // value = 0.DIGITS * 10**decpt. Mode 0: shortest string that round-trips;
@@ -168,33 +192,23 @@ static void float_digits(double value, int mode, int ndigits, StrBuf *digits,
         *decpt = atoi(e + 1) + 1;
         free(s);
     } else {
-        for (int n = 1; n <= 17; n++) {
-            char s[40];
-            snprintf(s, sizeof s, "%.*e", n - 1, a);
-            char *e = strchr(s, 'e');
-            int exp10 = atoi(e + 1);
-            double back = strtod(s, NULL);
-            if (back == a) {
-                for (char *c = s; c < e; c++)
-                    if (*c != '.') strbuf_append_char(digits, *c);
-                *decpt = exp10 + 1;
-                break;
-            }
-            // The nearest n-digit decimal misses; below a power of two the
-            // gap is lopsided and the neighbour on the other side may hit.
-            unsigned long long m = 0;
-            for (char *c = s; c < e; c++)
-                if (*c != '.') m = m * 10 + (unsigned long long)(*c - '0');
-            m = back < a ? m + 1 : m - 1;
-            char other[48];
-            int mlen = snprintf(other, sizeof other, "%llu", m);
-            snprintf(other + mlen, sizeof other - (size_t)mlen, "e%d", exp10 - n + 1);
-            if (m != 0 && strtod(other, NULL) == a) {
-                strbuf_append(digits, other, (size_t)mlen);
-                *decpt = mlen + exp10 - n + 1;
-                break;
+        // Some n-digit decimal rounds back to a, for n from the answer up to
+        // 17: binary search for the least n.
+        char best[24], found[24];
+        int best_decpt = 0, lo = 1, hi = 17;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2, found_decpt;
+            if (shortest_probe(a, mid, found, &found_decpt)) {
+                memcpy(best, found, sizeof best);
+                best_decpt = found_decpt;
+                hi = mid;
+            } else {
+                lo = mid + 1;
             }
         }
+        if (hi == 17) shortest_probe(a, 17, best, &best_decpt); // always hits
+        strbuf_append_cstr(digits, best);
+        *decpt = best_decpt;
     }
     while (digits->length > 0 && digits->chars[digits->length - 1] == '0')
         digits->chars[--digits->length] = '\0';

@@ -24,12 +24,13 @@ typedef struct {
     bool zero;      // '0' before the width (parse then also sets fill "0")
     int width;      // -1 when absent; parse caps it at INT_MAX
     char grouping;  // ',' '_' or 0
-    int precision;  // -1 when absent; INT_MAX (the cap) is "precision too big" for floats
+    int precision;  // -1 when absent; parse caps it at INT_MAX, which floats
+                    // reject as CPython does past it: "precision too big"
     char type;      // 'd' 'b' 'o' 'x' 'X' 'e' 'E' 'f' 'F' 'g' 'G' '%' 's' 'r'(not a spec type) 'c' 'n' or 0
     // Added with numfmt.c; a zeroed field keeps the plain meaning above.
     bool no_neg_zero;      // 'z': a float that rounds to -0 is shown unsigned
-    unsigned type_code;    // when type is '?': the type's code point (non-ASCII or
-                           // NUL), only for error messages
+    unsigned type_code;    // the type's code point as parsed; type is '?' when it
+                           // is not ASCII or is NUL, and messages then use this
     const char *invalid;   // set by parse when text follows the type: the spec
     size_t invalid_length; // text (not copied), reported by numfmt_format_* as
                            // "Invalid format specifier '...' for object of type 'int'"

@@ -311,6 +311,7 @@ typedef struct {
     Value result;
     Value exception;       // NONE or an ObjException
     Value cancel_msg;      // NONE or the message given to cancel()
+    Value gather;          // gathering futures: their state (a list), else NONE
     FutureCallback *callbacks;
     uint32_t callback_count;
     uint32_t callback_capacity;
@@ -403,6 +404,7 @@ struct ObjLoop {
     uint32_t cancelled_timers;
     bool running, stopping, closed;
     ObjList *tasks;        // tasks not yet done (pruned lazily)
+    struct ObjTask *current_task; // the task whose step is running
     Value exception_handler;
 };
 

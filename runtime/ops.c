@@ -40,19 +40,6 @@ static bool is_type(Value v, ObjType type) { return IS_OBJ_TYPE(v, type); }
 
 static bool is_set(Value v) { return IS_OBJ_TYPE(v, OBJ_SET); }
 
-// Walk a set's live items: *pos starts at 0.
-static bool set_next(const ObjSet *s, uint32_t *pos, Value *key) {
-    if (!s->table) return false;
-    while (*pos <= s->mask) {
-        const SetEntry *e = &s->table[(*pos)++];
-        if (!IS_EMPTY(e->key)) {
-            *key = e->key;
-            return true;
-        }
-    }
-    return false;
-}
-
 // ---- truth -----------------------------------------------------------------
 
 bool value_truthy(Value v) {
@@ -142,7 +129,7 @@ static int find_entry(VM *vm, ObjDict *d, Value key, uint64_t hash,
     return 0;
 }
 
-static int dict_equal(VM *vm, ObjDict *a, ObjDict *b, bool values, int depth) {
+static int equal_dicts(VM *vm, ObjDict *a, ObjDict *b, bool values, int depth) {
     if (a->count != b->count) return 0;
     uint32_t pos = 0;
     for (uint32_t i = 0; i < a->used; i++) {
@@ -155,30 +142,6 @@ static int dict_equal(VM *vm, ObjDict *a, ObjDict *b, bool values, int depth) {
             r = item_equal(vm, e->value, other->value, depth);
             if (r != 1) return r;
         }
-    }
-    return 1;
-}
-
-// Sets: with a VM, look items up; without one (value_equal) scan b's table
-// for an equal hash (the probe order belongs to set.c).
-static int set_equal(VM *vm, ObjSet *a, ObjSet *b, int depth) {
-    if (a->used != b->used) return 0;
-    for (uint32_t i = 0; a->table && i <= a->mask; i++) {
-        const SetEntry *e = &a->table[i];
-        if (IS_EMPTY(e->key)) continue;
-        if (vm) {
-            bool in;
-            if (!set_contains(vm, b, e->key, &in)) return -1;
-            if (!in) return 0;
-            continue;
-        }
-        bool in = false;
-        for (uint32_t j = 0; !in && b->table && j <= b->mask; j++) {
-            const SetEntry *f = &b->table[j];
-            if (!IS_EMPTY(f->key) && f->hash == e->hash)
-                in = item_equal(vm, f->key, e->key, depth) == 1;
-        }
-        if (!in) return 0;
     }
     return 1;
 }
@@ -213,17 +176,11 @@ static int equal_rec(VM *vm, Value a, Value b, int depth) {
         return seq_equal(vm, s->items, s->length, t->items, t->length, depth);
     }
     case OBJ_DICT:
-        return dict_equal(vm, (ObjDict *)x, (ObjDict *)y, true, depth);
+        return equal_dicts(vm, (ObjDict *)x, (ObjDict *)y, true, depth);
     case OBJ_SET:
-        return set_equal(vm, (ObjSet *)x, (ObjSet *)y, depth);
-    case OBJ_RANGE: {
-        ObjRange *r = (ObjRange *)x, *s = (ObjRange *)y;
-        int64_t n = range_length(r);
-        if (n != range_length(s)) return 0;
-        if (n == 0) return 1;
-        if (r->start != s->start) return 0;
-        return n == 1 || r->step == s->step;
-    }
+        return set_equal((ObjSet *)x, (ObjSet *)y);
+    case OBJ_RANGE:
+        return range_equal((ObjRange *)x, (ObjRange *)y);
     case OBJ_SLICE: {
         ObjSlice *r = (ObjSlice *)x, *s = (ObjSlice *)y;
         int e = item_equal(vm, r->start, s->start, depth);
@@ -234,7 +191,7 @@ static int equal_rec(VM *vm, Value a, Value b, int depth) {
     case OBJ_DICTVIEW: {
         ObjDictView *v = (ObjDictView *)x, *w = (ObjDictView *)y;
         if (v->kind != w->kind || v->kind != ITER_DICT_KEYS) return 0;
-        return dict_equal(vm, v->dict, w->dict, false, depth);
+        return equal_dicts(vm, v->dict, w->dict, false, depth);
     }
     default:
         return 0;
@@ -455,26 +412,6 @@ static bool seq_compare(VM *vm, CompareOp op, const Value *a, uint32_t na,
     return true;
 }
 
-// Is every item of a in b?
-static bool set_subset(VM *vm, ObjSet *a, ObjSet *b, bool *out) {
-    *out = true;
-    if (a->used > b->used) {
-        *out = false;
-        return true;
-    }
-    uint32_t pos = 0;
-    Value key;
-    while (set_next(a, &pos, &key)) {
-        bool in;
-        if (!set_contains(vm, b, key, &in)) return false;
-        if (!in) {
-            *out = false;
-            return true;
-        }
-    }
-    return true;
-}
-
 static bool set_compare(VM *vm, CompareOp op, ObjSet *a, ObjSet *b, Value *out) {
     bool r;
     uint32_t na = a->used, nb = b->used;
@@ -485,7 +422,7 @@ static bool set_compare(VM *vm, CompareOp op, ObjSet *a, ObjSet *b, Value *out) 
             *out = FALSE_VAL;
             return true;
         }
-        if (!set_subset(vm, a, b, &r)) return false;
+        r = set_is_subset(a, b);
         break;
     case CMP_GT:
     case CMP_GE:
@@ -493,7 +430,7 @@ static bool set_compare(VM *vm, CompareOp op, ObjSet *a, ObjSet *b, Value *out) 
             *out = FALSE_VAL;
             return true;
         }
-        if (!set_subset(vm, b, a, &r)) return false;
+        r = set_is_subset(b, a);
         break;
     default:
         r = false;
@@ -816,47 +753,8 @@ static bool is_sequence(Value v) {
     return is_type(v, OBJ_STRING) || is_type(v, OBJ_LIST) || is_type(v, OBJ_TUPLE);
 }
 
-static bool set_binary(VM *vm, BinaryOp op, ObjSet *a, ObjSet *b, bool inplace, Value *out) {
-    ObjSet *r = set_new(vm, a->frozen);
-    uint32_t pos = 0;
-    Value key;
-    bool in;
-    while (set_next(a, &pos, &key)) {
-        if (op != BIN_OR) {
-            if (!set_contains(vm, b, key, &in)) return false;
-            if (in != (op == BIN_AND)) continue;
-        }
-        if (!set_add(vm, r, key)) return false;
-    }
-    if (op == BIN_OR || op == BIN_XOR) {
-        pos = 0;
-        while (set_next(b, &pos, &key)) {
-            if (op == BIN_XOR) {
-                if (!set_contains(vm, a, key, &in)) return false;
-                if (in) continue;
-            }
-            if (!set_add(vm, r, key)) return false;
-        }
-    }
-    if (inplace && !a->frozen) {
-        // Keep a's identity: swap tables, the temporary takes the old one
-        // to the collector.
-        ObjSet tmp = *a;
-        a->table = r->table;
-        a->mask = r->mask;
-        a->fill = r->fill;
-        a->used = r->used;
-        a->finger = r->finger;
-        r->table = tmp.table;
-        r->mask = tmp.mask;
-        r->fill = tmp.fill;
-        r->used = tmp.used;
-        r->finger = tmp.finger;
-        *out = OBJ_VAL(a);
-        return true;
-    }
-    *out = OBJ_VAL(r);
-    return true;
+static char set_op_char(BinaryOp op) {
+    return op == BIN_SUB ? '-' : op == BIN_AND ? '&' : op == BIN_XOR ? '^' : '|';
 }
 
 bool value_binary(VM *vm, BinaryOp op, Value a, Value b, bool inplace, Value *out) {
@@ -899,11 +797,13 @@ bool value_binary(VM *vm, BinaryOp op, Value a, Value b, bool inplace, Value *ou
     case BIN_AND:
     case BIN_XOR:
         if (is_set(a) && is_set(b))
-            return set_binary(vm, op, (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b), inplace, out);
+            return set_binary(vm, set_op_char(op), (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b), inplace,
+                              out);
         break;
     case BIN_OR:
         if (is_set(a) && is_set(b))
-            return set_binary(vm, op, (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b), inplace, out);
+            return set_binary(vm, set_op_char(op), (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b), inplace,
+                              out);
         if (is_type(a, OBJ_DICT) && inplace) {
             if (!dict_update(vm, (ObjDict *)AS_OBJ(a), b)) return false;
             *out = a;
@@ -1658,17 +1558,102 @@ static int own_attr(VM *vm, Value obj, ObjString *name, Value *out) {
     }
 }
 
+// AttributeError; its `value` slot keeps (obj, name) for the "Did you
+// mean" suggestion exception_print offers, as CPython's name/obj attributes.
 static bool attr_error(VM *vm, Value obj, ObjString *name) {
     if (IS_OBJ_TYPE(obj, OBJ_MODULE)) {
         ObjModule *m = (ObjModule *)AS_OBJ(obj);
-        return vm_raise(vm, CLS_ATTRIBUTE_ERROR, "module '%s' has no attribute '%s'",
-                        m->name ? m->name->chars : "?", name->chars);
+        vm_raise(vm, CLS_ATTRIBUTE_ERROR, "module '%s' has no attribute '%s'",
+                 m->name ? m->name->chars : "?", name->chars);
+    } else if (IS_OBJ_TYPE(obj, OBJ_CLASS)) {
+        vm_raise(vm, CLS_ATTRIBUTE_ERROR, "type object '%s' has no attribute '%s'",
+                 ((ObjClass *)AS_OBJ(obj))->name->chars, name->chars);
+    } else {
+        vm_raise(vm, CLS_ATTRIBUTE_ERROR, "'%s' object has no attribute '%s'",
+                 value_type_name(vm, obj), name->chars);
     }
-    if (IS_OBJ_TYPE(obj, OBJ_CLASS))
-        return vm_raise(vm, CLS_ATTRIBUTE_ERROR, "type object '%s' has no attribute '%s'",
-                        ((ObjClass *)AS_OBJ(obj))->name->chars, name->chars);
-    return vm_raise(vm, CLS_ATTRIBUTE_ERROR, "'%s' object has no attribute '%s'",
-                    value_type_name(vm, obj), name->chars);
+    Value pair[2] = {obj, OBJ_VAL(name)};
+    ((ObjException *)AS_OBJ(vm->exception))->value = OBJ_VAL(tuple_from(vm, pair, 2));
+    return false;
+}
+
+// Attribute names own_attr answers, by object type (dir() lists them).
+static const char *const *special_names(Value obj) {
+    static const char *const ints[] = {"denominator", "imag", "numerator", "real", NULL};
+    static const char *const floats[] = {"imag", "real", NULL};
+    static const char *const classes[] = {"__base__", "__bases__", "__doc__", "__module__",
+                                          "__name__", "__qualname__", NULL};
+    static const char *const functions[] = {"__code__", "__defaults__", "__doc__",
+                                            "__globals__", "__kwdefaults__", "__module__",
+                                            "__name__", "__qualname__", NULL};
+    static const char *const natives[] = {"__doc__", "__name__", "__qualname__", "__self__",
+                                          NULL};
+    static const char *const bounds[] = {"__doc__", "__func__", "__module__", "__name__",
+                                         "__qualname__", "__self__", NULL};
+    static const char *const exceptions[] = {"__cause__", "__context__", "__suppress_context__",
+                                             "__traceback__", "args", NULL};
+    static const char *const coroutines[] = {"__name__", "__qualname__", "cr_code", "cr_running",
+                                             NULL};
+    static const char *const codes[] = {"co_argcount", "co_filename", "co_firstlineno",
+                                        "co_name", "co_qualname", NULL};
+    static const char *const partials[] = {"args", "func", "keywords", NULL};
+    static const char *const ranges[] = {"start", "step", "stop", NULL};
+    static const char *const modules[] = {"__name__", NULL};
+    static const char *const none[] = {NULL};
+    if (IS_INTLIKE(obj)) return ints;
+    if (IS_FLOAT(obj)) return floats;
+    if (!IS_OBJ(obj)) return none;
+    switch ((ObjType)OBJ_TYPE(obj)) {
+    case OBJ_CLASS: return classes;
+    case OBJ_FUNCTION: return functions;
+    case OBJ_NATIVE: return natives;
+    case OBJ_BOUND: return bounds;
+    case OBJ_EXCEPTION: return exceptions;
+    case OBJ_COROUTINE: return coroutines;
+    case OBJ_CODE: return codes;
+    case OBJ_PARTIAL: return partials;
+    case OBJ_RANGE:
+    case OBJ_SLICE: return ranges;
+    case OBJ_MODULE: return modules;
+    default: return none;
+    }
+}
+
+static void dir_add(VM *vm, ObjDict *seen, ObjString *name) {
+    if (!dict_find_str(seen, name)) dict_set_str(vm, seen, name, NONE_VAL);
+}
+
+static void dir_add_dict(VM *vm, ObjDict *seen, ObjDict *d) {
+    uint32_t pos = 0;
+    Value key, value;
+    while (d && dict_next(d, &pos, &key, &value))
+        if (IS_OBJ_TYPE(key, OBJ_STRING)) dir_add(vm, seen, (ObjString *)AS_OBJ(key));
+}
+
+static int compare_names(const void *a, const void *b) {
+    const ObjString *x = (ObjString *)AS_OBJ(*(const Value *)a);
+    const ObjString *y = (ObjString *)AS_OBJ(*(const Value *)b);
+    return strcmp(x->chars, y->chars);
+}
+
+ObjList *value_dir(VM *vm, Value obj) {
+    ObjDict *seen = dict_new(vm);
+    for (const char *const *n = special_names(obj); *n; n++)
+        dir_add(vm, seen, str_intern(vm, *n, strlen(*n)));
+    if (IS_OBJ_TYPE(obj, OBJ_MODULE)) {
+        dir_add_dict(vm, seen, ((ObjModule *)AS_OBJ(obj))->dict);
+    } else {
+        if (IS_OBJ_TYPE(obj, OBJ_INSTANCE)) dir_add_dict(vm, seen, ((ObjInstance *)AS_OBJ(obj))->dict);
+        ObjClass *cls = IS_OBJ_TYPE(obj, OBJ_CLASS) ? (ObjClass *)AS_OBJ(obj) : value_class(vm, obj);
+        for (; cls; cls = cls->base) dir_add_dict(vm, seen, cls->dict);
+        dir_add(vm, seen, str_intern(vm, "__class__", 9));
+    }
+    ObjList *names = list_new(vm, seen->count);
+    uint32_t pos = 0;
+    Value key, value;
+    while (dict_next(seen, &pos, &key, &value)) list_append(vm, names, key);
+    if (names->length > 1) qsort(names->items, names->length, sizeof(Value), compare_names);
+    return names;
 }
 
 bool value_getattr(VM *vm, Value obj, ObjString *name, Value *out) {
@@ -1845,31 +1830,6 @@ int64_t slice_adjust(int64_t length, int64_t *start, int64_t *stop, int64_t step
 
 // ---- items -------------------------------------------------------------------------
 
-static bool range_getitem(VM *vm, ObjRange *r, Value key, Value *out) {
-    int64_t n = range_length(r);
-    if (IS_INTLIKE(key)) {
-        int64_t i = AS_INTLIKE(key);
-        if (i < 0) i += n;
-        if (i < 0 || i >= n)
-            return vm_raise(vm, CLS_INDEX_ERROR, "range object index out of range");
-        *out = INT_VAL(r->start + i * r->step);
-        return true;
-    }
-    if (IS_OBJ_TYPE(key, OBJ_SLICE)) {
-        int64_t start, stop, step, a, b, c;
-        if (!slice_unpack(vm, (ObjSlice *)AS_OBJ(key), &start, &stop, &step)) return false;
-        slice_adjust(n, &start, &stop, step);
-        if (__builtin_mul_overflow(start, r->step, &a) || __builtin_add_overflow(a, r->start, &a) ||
-            __builtin_mul_overflow(stop, r->step, &b) || __builtin_add_overflow(b, r->start, &b) ||
-            __builtin_mul_overflow(step, r->step, &c))
-            return overflow_error(vm);
-        *out = OBJ_VAL(range_new(vm, a, b, c));
-        return true;
-    }
-    return vm_raise(vm, CLS_TYPE_ERROR, "range indices must be integers or slices, not %s",
-                    value_type_name(vm, key));
-}
-
 static bool key_error(VM *vm, Value key) {
     ObjTuple *args = tuple_from(vm, &key, 1);
     return vm_raise_value(vm, OBJ_VAL(exception_new(vm, vm->classes[CLS_KEY_ERROR], args)));
@@ -1930,26 +1890,6 @@ static bool seq_contains(VM *vm, const Value *items, uint32_t count, Value item,
     return true;
 }
 
-static bool range_contains(ObjRange *r, Value item) {
-    int64_t x;
-    if (IS_INTLIKE(item)) {
-        x = AS_INTLIKE(item);
-    } else if (IS_FLOAT(item)) {
-        double d = AS_FLOAT(item);
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != floor(d))
-            return false;
-        x = (int64_t)d;
-    } else {
-        return false;
-    }
-    if (r->step > 0 ? (x < r->start || x >= r->stop) : (x > r->start || x <= r->stop))
-        return false;
-    // (x - start) may not fit: compare in unsigned arithmetic.
-    uint64_t dist = r->step > 0 ? (uint64_t)x - (uint64_t)r->start : (uint64_t)r->start - (uint64_t)x;
-    uint64_t step = r->step > 0 ? (uint64_t)r->step : (uint64_t)0 - (uint64_t)r->step;
-    return dist % step == 0;
-}
-
 static bool iter_contains(VM *vm, Value iterable, Value item, bool *out) {
     Value it;
     if (!value_iter(vm, iterable, &it)) return false;
@@ -1992,25 +1932,8 @@ bool value_contains(VM *vm, Value container, Value item, bool *out) {
         case OBJ_RANGE:
             *out = range_contains((ObjRange *)o, item);
             return true;
-        case OBJ_DICTVIEW: {
-            ObjDictView *dv = (ObjDictView *)o;
-            Value v;
-            if (dv->kind == ITER_DICT_KEYS) return dict_get(vm, dv->dict, item, &v, out);
-            if (dv->kind == ITER_DICT_ITEMS) {
-                *out = false;
-                if (!IS_OBJ_TYPE(item, OBJ_TUPLE) || ((ObjTuple *)AS_OBJ(item))->length != 2)
-                    return true;
-                ObjTuple *pair = (ObjTuple *)AS_OBJ(item);
-                bool found;
-                if (!dict_get(vm, dv->dict, pair->items[0], &v, &found)) return false;
-                if (!found) return true;
-                int e = item_equal(vm, v, pair->items[1], 0);
-                if (e < 0) return false;
-                *out = e == 1;
-                return true;
-            }
-            return iter_contains(vm, container, item, out);
-        }
+        case OBJ_DICTVIEW:
+            return dictview_contains(vm, (ObjDictView *)o, item, out);
         case OBJ_ITER:
             return iter_contains(vm, container, item, out);
         default:

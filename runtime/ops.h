@@ -46,6 +46,8 @@ bool value_format(VM *vm, Value v, ObjString *spec, StrBuf *buf);
 // CPython: "'int' object has no attribute 'foo'",
 // "module 'asyncio' has no attribute 'foo'".
 bool value_getattr(VM *vm, Value obj, ObjString *name, Value *out);
+// dir(obj): the sorted attribute names (own, then along the class chain).
+ObjList *value_dir(VM *vm, Value obj);
 bool value_setattr(VM *vm, Value obj, ObjString *name, Value value);
 // For LOAD_METHOD: when obj's class dict holds a callable `name`, set
 // *method to it and return 1 (call with obj as args[0]); else look up the

@@ -662,38 +662,81 @@ static bool resolve_field(VM *vm, FormatArgs *fa, const char *f, size_t len, Val
 static bool format_into(VM *vm, const char *fmt, size_t len, FormatArgs *fa, int depth,
                         StrBuf *buf);
 
-// One replacement field: text between the braces.
-static bool format_field(VM *vm, const char *f, size_t len, FormatArgs *fa, int depth,
-                         StrBuf *buf) {
-    // Field name ends at '!' or ':' outside brackets.
-    size_t i = 0;
-    while (i < len && f[i] != '!' && f[i] != ':') {
-        if (f[i] == '[') {
-            while (i < len && f[i] != ']') i++;
-            if (i >= len) break;
+// A parsed replacement field, as CPython's parse_field splits it.
+typedef struct {
+    const char *name;
+    size_t name_len;
+    char conversion;  // 0 when absent
+    const char *spec;
+    size_t spec_len;
+    bool spec_nested;  // the spec holds {fields} to expand first
+} Field;
+
+// Parse the field starting after its '{' at fmt[*i]; *i ends after its '}'.
+static bool parse_field(VM *vm, const char *fmt, size_t len, size_t *i, Field *f) {
+    size_t p = *i;
+    char c = 0;
+    f->name = fmt + p;
+    f->name_len = 0;
+    f->conversion = 0;
+    f->spec = "";
+    f->spec_len = 0;
+    f->spec_nested = false;
+    while (p < len) {
+        c = fmt[p++];
+        if (c == '{')
+            return vm_raise(vm, CLS_VALUE_ERROR, "unexpected '{' in field name");
+        if (c == '[') {
+            while (p < len && fmt[p] != ']') p++;
+            continue;
         }
-        i++;
+        if (c == '}' || c == ':' || c == '!') break;
     }
-    size_t name_len = i;
-    char conversion = 0;
-    if (i < len && f[i] == '!') {
-        if (i + 1 >= len)
-            return vm_raise(vm, CLS_VALUE_ERROR, "unmatched '{' in format spec");
-        conversion = f[i + 1];
-        i += 2;
-        if (i < len && f[i] != ':')
-            return vm_raise(vm, CLS_VALUE_ERROR, "expected ':' after conversion specifier");
+    f->name_len = (size_t)(fmt + p - 1 - f->name);
+    if (c == '!' || c == ':') {
+        if (c == '!') {
+            if (p >= len)
+                return vm_raise(vm, CLS_VALUE_ERROR,
+                                "end of string while looking for conversion specifier");
+            f->conversion = fmt[p++];
+            if (p < len) {
+                c = fmt[p++];
+                if (c == '}') {
+                    *i = p;
+                    return true;
+                }
+                if (c != ':')
+                    return vm_raise(vm, CLS_VALUE_ERROR,
+                                    "expected ':' after conversion specifier");
+            }
+        }
+        f->spec = fmt + p;
+        int count = 1;
+        while (p < len) {
+            c = fmt[p++];
+            if (c == '{') {
+                f->spec_nested = true;
+                count++;
+            } else if (c == '}' && --count == 0) {
+                f->spec_len = (size_t)(fmt + p - 1 - f->spec);
+                *i = p;
+                return true;
+            }
+        }
+        return vm_raise(vm, CLS_VALUE_ERROR, "unmatched '{' in format spec");
     }
-    const char *spec = "";
-    size_t spec_len = 0;
-    if (i < len && f[i] == ':') {
-        spec = f + i + 1;
-        spec_len = len - i - 1;
-    }
+    if (c != '}')
+        return vm_raise(vm, CLS_VALUE_ERROR, "expected '}' before end of string");
+    *i = p;
+    return true;
+}
+
+static bool format_field(VM *vm, const Field *f, FormatArgs *fa, int depth, StrBuf *buf) {
     Value v;
-    if (!resolve_field(vm, fa, f, name_len, &v)) return false;
-    if (conversion) {
+    if (!resolve_field(vm, fa, f->name, f->name_len, &v)) return false;
+    if (f->conversion) {
         ObjString *conv;
+        char conversion = f->conversion;
         if (conversion == 'r') conv = value_to_repr(vm, v);
         else if (conversion == 's') conv = value_to_str(vm, v);
         else if (conversion == 'a') {
@@ -715,68 +758,57 @@ static bool format_field(VM *vm, const char *f, size_t len, FormatArgs *fa, int 
         if (!conv) return false;
         v = OBJ_VAL(conv);
     }
-    if (spec_len == 0) return value_str(vm, v, buf);
+    if (f->spec_len == 0) return value_str(vm, v, buf);
     ObjString *spec_str;
-    if (memchr(spec, '{', spec_len)) {
-        if (depth >= 2) return vm_raise(vm, CLS_VALUE_ERROR, "Max string recursion exceeded");
+    if (f->spec_nested) {
+        if (depth >= 1) return vm_raise(vm, CLS_VALUE_ERROR, "Max string recursion exceeded");
         StrBuf sb;
         strbuf_init(&sb);
-        if (!format_into(vm, spec, spec_len, fa, depth + 1, &sb)) {
+        if (!format_into(vm, f->spec, f->spec_len, fa, depth + 1, &sb)) {
             strbuf_free(&sb);
             return false;
         }
         spec_str = from_buf(vm, &sb);
     } else {
-        spec_str = str_new(vm, spec, spec_len);
+        spec_str = str_new(vm, f->spec, f->spec_len);
     }
     return value_format(vm, v, spec_str, buf);
 }
 
+// CPython's MarkupIterator: literal text, {{ and }} escapes, then fields.
 static bool format_into(VM *vm, const char *fmt, size_t len, FormatArgs *fa, int depth,
                         StrBuf *buf) {
     size_t i = 0;
     while (i < len) {
-        char c = fmt[i];
-        if (c == '}') {
-            if (i + 1 < len && fmt[i + 1] == '}') {
-                strbuf_append_char(buf, '}');
-                i += 2;
-                continue;
+        size_t start = i;
+        char c = 0;
+        bool markup = false;
+        while (i < len) {
+            c = fmt[i++];
+            if (c == '{' || c == '}') {
+                markup = true;
+                break;
             }
+        }
+        bool at_end = i >= len;
+        size_t lit = i - start;
+        if (markup && c == '}' && (at_end || fmt[i] != '}'))
             return vm_raise(vm, CLS_VALUE_ERROR, "Single '}' encountered in format string");
-        }
-        if (c != '{') {
-            size_t j = i;
-            while (j < len && fmt[j] != '{' && fmt[j] != '}') j++;
-            strbuf_append(buf, fmt + i, j - i);
-            i = j;
-            continue;
-        }
-        if (i + 1 < len && fmt[i + 1] == '{') {
-            strbuf_append_char(buf, '{');
-            i += 2;
-            continue;
-        }
-        // Find the matching '}' (nested braces inside the spec count).
-        size_t j = i + 1;
-        int nest = 1;
-        bool in_bracket = false;
-        while (j < len) {
-            if (fmt[j] == '[' ) in_bracket = true;
-            else if (fmt[j] == ']') in_bracket = false;
-            else if (fmt[j] == '{' && !in_bracket) nest++;
-            else if (fmt[j] == '}' && !in_bracket) {
-                if (--nest == 0) break;
-            }
-            j++;
-        }
-        if (j >= len) {
-            if (in_bracket)
-                return vm_raise(vm, CLS_VALUE_ERROR, "expected '}' before end of string");
+        if (markup && at_end && c == '{')
             return vm_raise(vm, CLS_VALUE_ERROR, "Single '{' encountered in format string");
+        if (markup) {
+            if (fmt[i] == c) {
+                i++;  // escaped brace: literal text only
+                markup = false;
+            } else {
+                lit--;
+            }
         }
-        if (!format_field(vm, fmt + i + 1, j - i - 1, fa, depth, buf)) return false;
-        i = j + 1;
+        strbuf_append(buf, fmt + start, lit);
+        if (!markup) continue;
+        Field f;
+        if (!parse_field(vm, fmt, len, &i, &f)) return false;
+        if (!format_field(vm, &f, fa, depth, buf)) return false;
     }
     return true;
 }
@@ -847,7 +879,7 @@ static bool percent_int(VM *vm, StrBuf *buf, const PercentSpec *ps, char type, V
         double d = AS_FLOAT(v);
         if (d != d) return vm_raise(vm, CLS_VALUE_ERROR, "cannot convert float NaN to integer");
         if (d >= 9.2233720368547758e18 || d < -9.2233720368547758e18) {
-            if (d == d + 1.0 || d - 1.0 == d)
+            if (isinf(d))
                 return vm_raise(vm, CLS_OVERFLOW_ERROR,
                                 "cannot convert float infinity to integer");
             return vm_raise(vm, CLS_OVERFLOW_ERROR,
@@ -891,19 +923,19 @@ static bool percent_float(VM *vm, StrBuf *buf, const PercentSpec *ps, char type,
     int prec = ps->precision < 0 ? 6 : ps->precision > 200 ? 200 : (int)ps->precision;
     bool neg = signbit(d) != 0;
     double mag = neg ? -d : d;
-    char digits[400];
+    char digits[640];
     bool upper = type == 'E' || type == 'F' || type == 'G';
-    if (mag != mag) {
+    if (isnan(mag)) {
         strcpy(digits, upper ? "NAN" : "nan");
         neg = false;
-    } else if (mag == mag + 1.0 && mag > 1.0) {
+    } else if (isinf(mag)) {
         strcpy(digits, upper ? "INF" : "inf");
     } else {
         char cfmt[8];
         snprintf(cfmt, sizeof cfmt, "%%%s.*%c", ps->alt ? "#" : "", type);
         snprintf(digits, sizeof digits, cfmt, prec, mag);
     }
-    bool finite = mag == mag && !(mag == mag + 1.0 && mag > 1.0);
+    bool finite = isfinite(mag);
     const char *sign = neg ? "-" : ps->plus ? "+" : ps->space ? " " : "";
     PercentSpec p = *ps;
     if (!finite) p.zero = false;
@@ -993,6 +1025,11 @@ bool str_percent(VM *vm, ObjString *fmt, Value args, Value *out) {
             continue;
         }
         size_t start = i++;
+        if (i < len && s[i] == '%') {
+            strbuf_append_char(&buf, '%');
+            i++;
+            continue;
+        }
         Value arg = EMPTY_VAL;
         bool have_key = false;
         if (i < len && s[i] == '(') {
@@ -1083,10 +1120,6 @@ bool str_percent(VM *vm, ObjString *fmt, Value args, Value *out) {
             return vm_raise(vm, CLS_VALUE_ERROR, "incomplete format");
         }
         char type = s[i++];
-        if (type == '%') {
-            strbuf_append_char(&buf, '%');
-            continue;
-        }
         if (!have_key) {
             if (failed || next >= count) {
                 strbuf_free(&buf);
@@ -1185,7 +1218,7 @@ static size_t prev_start(const char *s, size_t end) {
 
 static bool str_split(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *out) {
     Value sep;
-    int64_t maxsplit;
+    int64_t maxsplit = -1;
     if (!split_args(vm, "split", args, argc, kwnames, &sep, &maxsplit)) return false;
     ObjString *s = AS_STR(args[0]);
     ObjList *list = list_new(vm, 0);
@@ -1200,13 +1233,7 @@ static bool str_split(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *o
             while (i < len && is_space_at(c, len, i, &w)) i += (size_t)w;
             if (i >= len) break;
             if (maxsplit-- == 0) {
-                size_t end = len;
-                while (end > i) {
-                    size_t p = prev_start(c, end);
-                    if (!is_space_at(c, len, p, &w)) break;
-                    end = p;
-                }
-                list_append(vm, list, OBJ_VAL(substr(vm, s, i, end)));
+                list_append(vm, list, OBJ_VAL(substr(vm, s, i, len)));
                 break;
             }
             size_t j = i;
@@ -1239,7 +1266,7 @@ static void list_reverse_items(ObjList *l) {
 
 static bool str_rsplit(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *out) {
     Value sep;
-    int64_t maxsplit;
+    int64_t maxsplit = -1;
     if (!split_args(vm, "rsplit", args, argc, kwnames, &sep, &maxsplit)) return false;
     ObjString *s = AS_STR(args[0]);
     ObjList *list = list_new(vm, 0);
@@ -1258,9 +1285,7 @@ static bool str_rsplit(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *
             }
             if (end == 0) break;
             if (maxsplit-- == 0) {
-                size_t i = 0;
-                while (i < end && is_space_at(c, len, i, &w)) i += (size_t)w;
-                list_append(vm, list, OBJ_VAL(substr(vm, s, i, end)));
+                list_append(vm, list, OBJ_VAL(substr(vm, s, 0, end)));
                 break;
             }
             size_t j = end;
@@ -1559,7 +1584,7 @@ static void append_fill(StrBuf *buf, const char *fill, size_t fill_len, int64_t 
 // mode: 'c' center, 'l' ljust, 'r' rjust
 static bool do_pad(VM *vm, Value *args, int argc, Value *out, const char *name, char mode) {
     if (!check_positional(vm, name, argc, 1, 2)) return false;
-    int64_t width;
+    int64_t width = 0;
     if (!as_index(vm, args[1], &width)) return false;
     const char *fill = " ";
     size_t fill_len = 1;
@@ -1595,7 +1620,7 @@ static bool str_rjust(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
 
 static bool str_zfill(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!one_arg(vm, "zfill", argc)) return false;
-    int64_t width;
+    int64_t width = 0;
     if (!as_index(vm, args[1], &width)) return false;
     ObjString *s = AS_STR(args[0]);
     if (width <= (int64_t)s->cp_length) {
@@ -1633,7 +1658,7 @@ static bool str_expandtabs(VM *vm, Value *args, int argc, ObjTuple *kwnames, Val
                             "'%s' is an invalid keyword argument for expandtabs()", kn->chars);
         tv = args[argc];
     }
-    int64_t tab;
+    int64_t tab = 8;
     if (!as_index(vm, tv, &tab)) return false;
     ObjString *s = AS_STR(args[0]);
     StrBuf buf;

@@ -114,6 +114,7 @@ struct VM {
     double virtual_now;
     ObjLoop *current_loop; // set_event_loop
     ObjLoop *running_loop; // loop in run_forever/run_until_complete
+    bool loop_set_called;  // set_event_loop was called (even with None)
     uint64_t task_counter; // for Task-N names
     uint64_t timer_seq;
 

@@ -1,11 +1,11 @@
 # tests/unit/gen_numfmt_cases.py - writes numfmt_cases.h, CPython's answers for test_numfmt.c.
-# Run with python3.11: python3 tests/unit/gen_numfmt_cases.py > tests/unit/numfmt_cases.h
-# An optional argument scales the random sections (the checked-in table uses 1).
+# Run: python3.11 tests/unit/gen_numfmt_cases.py [scale] > tests/unit/numfmt_cases.h
 import math
 import random
 import struct
 import sys
 
+# Scales the random sections; the checked-in table uses 1.
 SCALE = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 rng = random.Random(20240611)
 
@@ -105,7 +105,7 @@ FLOATS = [0.0, -0.0, 1.0, -1.0, 0.5, 1.5, 2.5, 0.1, -0.1, 1234.5, 1234567.891, 1
           1e-5, 1e-7, 123456789.123, 1e300, 1e-300, 5e-324, 1.7976931348623157e308,
           float('inf'), float('-inf'), float('nan'), 3.14159, 2.675, 0.125, 1e22,
           12345678901234567890.0, 0.000123456, 99.99, 9.9999, 100.0, 1e100, -1e-9,
-          0.0005, 999999.5]
+          0.0005, 999999.5, -float('nan')]
 STRS = ['', 'a', 'abc', 'hello world', 'h\u00e9llo', '\u65e5\u672c\u8a9e', '\u20ac',
         'x' * 20, '\U0001F600ab']
 
@@ -163,7 +163,8 @@ HAND_SPECS = [
     ',\u00e9', '<<<', 'dd', '10.2fg', '+s', ' s', '-s', '#s', '=s', 'zs', 'z', '#c', '+c', '-c',
     ' c', '.2c', '.2d', '.2x', '=10c', ',\u00e9\u00e9', '\u00e9\u00e9', ',\x01', '\x01', 'x<',
     '*=', '*=+#012,.3', ' <', '.3\u00e9', '<.3\u00e9x', '\u20ac', '\u20ac\u20ac', ',d', '_d',
-    '%x', 'n,',
+    '%x', 'n,', '.100e', '.350f', '.120g', '#.120g', '+.0e', '#.0%', '.0g', '#.0g', '#.1',
+    '<<5', '==5', '>>5', '^^5', '0=+#10_x', '\u20ac=+#12,', ' =+8',
 ]
 
 format_rows = []

@@ -19,6 +19,7 @@ UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -Wno-format-truncation \
               -fno-sanitize-recover=undefined
 
 .PHONY: all test unit golden cli asan install clean

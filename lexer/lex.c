@@ -78,7 +78,7 @@ struct Lexer {
     // The last error is one CPython's tokenizer lets through as a token
     // (its parser or our subset rejects it): SOFT_TOKEN, or SOFT_STRING for
     // a string literal. Matters only after a deferred string error.
-    enum { HARD, SOFT_TOKEN, SOFT_STRING } soft;
+    enum { SOFT_NONE, SOFT_TOKEN, SOFT_STRING } soft;
 
     const char *err_type;
     char err_msg[320];
@@ -367,7 +367,7 @@ static Token fail(Lexer *lexer, const char *type, int line, int col,
     lexer->err_type = type;
     lexer->err_line = line;
     lexer->err_col = col;
-    lexer->soft = HARD;
+    lexer->soft = SOFT_NONE;
     return make_token(TK_ERROR, line, col, lexer->p, 0);
 }
 
@@ -1385,7 +1385,7 @@ Token lex_next(Lexer *lexer) {
         do next = scan(lexer);
         while (next.kind == TK_STRING || next.kind == TK_FSTRING ||
                (next.kind == TK_ERROR && lexer->soft == SOFT_STRING));
-        if (next.kind == TK_ERROR && lexer->soft == HARD)
+        if (next.kind == TK_ERROR && lexer->soft == SOFT_NONE)
             t = next; // the tokenizer fails before the parser decodes
         else
             t = fail(lexer, "SyntaxError", next.line, next.col, "%s",

@@ -53,14 +53,20 @@ typedef struct {
     int col;           // 0-based byte offset in the line, as CPython's col_offset
     const char *start; // the token's source text (points into the source)
     int length;        // its length in bytes
-    // TK_INT: value in i (OverflowError-worthy literals set big = true).
+    // TK_INT: value in i (OverflowError-worthy literals set big = true and
+    //   leave i at 0).
     // TK_FLOAT: value in f.
-    // TK_STRING: decoded bytes (escapes processed, UTF-8) in str/str_len;
-    //   is_bytes is never set (no bytes literals in the subset).
+    // TK_STRING: decoded bytes (escapes processed, UTF-8) in str/str_len,
+    //   NUL-terminated; is_bytes is never set (no bytes literals in the
+    //   subset). Adjacent strings come as separate tokens.
     // TK_FSTRING: the raw body between the quotes in str/str_len, escapes NOT
     //   processed and braces left in place; is_raw tells whether it was rf"..".
     //   The parser splits it into literal parts and {expr!r:spec} fields.
     // TK_NAME: the identifier in start/length.
+    // TK_NEWLINE: starts at the comment ending the line, if any (as CPython).
+    // TK_INDENT: col 0, start/length cover the indentation; CPython reports
+    //   "unexpected indent" at col length - 1. TK_DEDENT: at the next token,
+    //   length 0. At end of input DEDENT and EOF sit on the last line, col 0.
     // TK_ERROR: message in the lexer's error fields.
     int64_t i;
     double f;
@@ -88,7 +94,11 @@ Token lex_next(Lexer *lexer);
 
 // Error details after TK_ERROR: "SyntaxError" or "IndentationError" (or
 // "TabError"), the message as CPython words it, and the 1-based line and
-// 0-based column it points at.
+// 0-based column it points at. The column is CPython's SyntaxError.offset - 1
+// when it runs the file: counted in characters for its tokenizer's own errors
+// (bad characters, literals, brackets, unterminated strings), in bytes
+// otherwise, and -1 where CPython gives no column (NUL bytes, a backslash
+// line at end of input).
 const char *lex_error_type(const Lexer *lexer);
 const char *lex_error_message(const Lexer *lexer);
 int lex_error_line(const Lexer *lexer);

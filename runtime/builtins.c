@@ -321,8 +321,6 @@ static bool builtin_sorted(VM *vm, Value *args, int argc, ObjTuple *kwnames, Val
     if (!clinic_kwargs(vm, "sort", args, argc, kwnames, names, kw)) return false;
     ObjList *list = value_to_list(vm, args[0]);
     if (!list) return false;
-    if (IS_OBJ_TYPE(args[0], OBJ_LIST) && list == (ObjList *)AS_OBJ(args[0]))
-        list = list_from(vm, list->items, list->length);
     vm_push_root(vm, OBJ_VAL(list));
     bool ok = list_sort(vm, list, kw[0], value_truthy(kw[1]));
     vm_pop_roots(vm, 1);
@@ -927,7 +925,8 @@ static bool int_construct(VM *vm, Value *args, int argc, ObjTuple *kwnames, Valu
     if (!IS_EMPTY(kw[0])) {
         if (!as_index(vm, kw[0], &base)) return false;
         if (!is_str(x))
-            return vm_raise(vm, CLS_TYPE_ERROR, "int() can't convert non-string with explicit base");
+            return vm_raise(vm, CLS_TYPE_ERROR,
+                            "int() can't convert non-string with explicit base");
         if (base != 0 && (base < 2 || base > 36))
             return vm_raise(vm, CLS_VALUE_ERROR, "int() base must be >= 2 and <= 36, or 0");
     }
@@ -1046,8 +1045,6 @@ static bool list_construct(VM *vm, Value *args, int argc, ObjTuple *kwnames, Val
     bool empty;
     ObjList *items = iterable_arg(vm, "list", args, argc, kwnames, &empty);
     if (!items) return false;
-    if (!empty && items == (ObjList *)AS_OBJ(args[1]))
-        items = list_from(vm, items->items, items->length);
     *out = OBJ_VAL(items);
     return true;
 }

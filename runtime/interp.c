@@ -637,7 +637,7 @@ RunResult interp_run(VM *vm, Fiber *fiber) {
     } while (0)
 #define PUSH(v) (*sp++ = (v))
 #define POP() (*--sp)
-#define PEEK(n) (sp[-(n)])
+#define PEEK(n) (sp[-(ptrdiff_t)(n)])
 #define ARG INSTR_ARG(ins)
 #define THROW() goto error
 
@@ -1397,7 +1397,8 @@ dispatch:
             slots = fiber->stack + frame->base;
             THROW();
         }
-        if (outcome == CALL_FRAME_AWAITED) frame->ip = ip + 1; // skip the AWAIT
+        // the frames array may have moved: address the caller by index
+        if (outcome == CALL_FRAME_AWAITED) fiber->frames[fiber->frame_count - 2].ip = ip + 1; // skip the AWAIT
         LOAD_FRAME();
         DISPATCH();
     }

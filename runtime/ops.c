@@ -188,6 +188,11 @@ static int equal_rec(VM *vm, Value a, Value b, int depth) {
         if (e == 1) e = item_equal(vm, r->step, s->step, depth);
         return e;
     }
+    case OBJ_BOUND: {
+        // a.append == a.append: the same receiver (by identity) and method.
+        ObjBound *m = (ObjBound *)x, *n = (ObjBound *)y;
+        return value_same(m->receiver, n->receiver) && value_same(m->method, n->method);
+    }
     case OBJ_DICTVIEW: {
         ObjDictView *v = (ObjDictView *)x, *w = (ObjDictView *)y;
         if (v->kind != w->kind || v->kind != ITER_DICT_KEYS) return 0;
@@ -343,6 +348,16 @@ static bool hash_rec(VM *vm, Value v, uint64_t *out, int depth) {
         if (n > 0) lanes[1] = hash_int(r->start);
         if (n > 1) lanes[2] = hash_int(r->step);
         *out = hash_lanes(lanes, 3);
+        return true;
+    }
+    case OBJ_BOUND: {
+        ObjBound *b = (ObjBound *)o;
+        uint64_t h;
+        if (!hash_rec(vm, b->method, &h, depth + 1)) return false;
+        uint64_t self = IS_OBJ(b->receiver) ? hash_pointer(AS_OBJ(b->receiver))
+                                            : hash_int(b->receiver.as.i);
+        *out = self ^ h;
+        if (*out == (uint64_t)-1) *out = (uint64_t)-2;
         return true;
     }
     case OBJ_LIST:
@@ -797,13 +812,13 @@ bool value_binary(VM *vm, BinaryOp op, Value a, Value b, bool inplace, Value *ou
     case BIN_AND:
     case BIN_XOR:
         if (is_set(a) && is_set(b))
-            return set_binary(vm, set_op_char(op), (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b), inplace,
-                              out);
+            return set_binary(vm, set_op_char(op), (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b),
+                              inplace, out);
         break;
     case BIN_OR:
         if (is_set(a) && is_set(b))
-            return set_binary(vm, set_op_char(op), (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b), inplace,
-                              out);
+            return set_binary(vm, set_op_char(op), (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b),
+                              inplace, out);
         if (is_type(a, OBJ_DICT) && inplace) {
             if (!dict_update(vm, (ObjDict *)AS_OBJ(a), b)) return false;
             *out = a;
@@ -1643,8 +1658,10 @@ ObjList *value_dir(VM *vm, Value obj) {
     if (IS_OBJ_TYPE(obj, OBJ_MODULE)) {
         dir_add_dict(vm, seen, ((ObjModule *)AS_OBJ(obj))->dict);
     } else {
-        if (IS_OBJ_TYPE(obj, OBJ_INSTANCE)) dir_add_dict(vm, seen, ((ObjInstance *)AS_OBJ(obj))->dict);
-        ObjClass *cls = IS_OBJ_TYPE(obj, OBJ_CLASS) ? (ObjClass *)AS_OBJ(obj) : value_class(vm, obj);
+        if (IS_OBJ_TYPE(obj, OBJ_INSTANCE))
+            dir_add_dict(vm, seen, ((ObjInstance *)AS_OBJ(obj))->dict);
+        ObjClass *cls =
+            IS_OBJ_TYPE(obj, OBJ_CLASS) ? (ObjClass *)AS_OBJ(obj) : value_class(vm, obj);
         for (; cls; cls = cls->base) dir_add_dict(vm, seen, cls->dict);
         dir_add(vm, seen, str_intern(vm, "__class__", 9));
     }

@@ -59,7 +59,8 @@ void strbuf_printf(StrBuf *buf, const char *fmt, ...) {
     va_start(args, fmt);
     va_list copy;
     va_copy(copy, args);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    char probe[1];
+    int n = vsnprintf(probe, sizeof probe, fmt, copy);
     va_end(copy);
     if (n > 0) {
         reserve(buf, (size_t)n);

@@ -132,16 +132,20 @@ static void buf_append(Parser *p, Buf *buf, const char *chars, size_t length) {
 
 // ---------------------------------------------------------------- errors
 
+// In an f-string field parser errors get CPython's "f-string: " prefix
+// (its tokenizer errors do not).
 static void record(Parser *p, const char *type, int line, int col,
-                   const char *message) {
+                   const char *message, bool from_parser) {
     ParseResult *r = p->result;
     size_t cap = sizeof r->error_message, n = 0;
     if (p->in_field) {
         // CPython 3.11 compiles a field as "(expr)" on its own, so columns on
         // the field's first line count from that opening parenthesis.
-        const char *prefix = "f-string: ";
-        n = strlen(prefix);
-        memcpy(r->error_message, prefix, n);
+        if (from_parser) {
+            const char *prefix = "f-string: ";
+            n = strlen(prefix);
+            memcpy(r->error_message, prefix, n);
+        }
         if (line == p->field_line) col = col - p->field_col + 1;
     }
     size_t m = strlen(message);
@@ -167,7 +171,7 @@ static void error_at(Parser *p, const char *type, int line, int col,
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    record(p, type, line, col, message);
+    record(p, type, line, col, message, true);
 }
 
 #define syntax_error(p, line, col, ...)                                        \
@@ -198,7 +202,7 @@ static void lexer_error(Parser *p) {
     p->fatal = true;
     p->lexer_failed = true;
     record(p, lex_error_type(p->lexer), lex_error_line(p->lexer),
-           lex_error_col(p->lexer), lex_error_message(p->lexer));
+           lex_error_col(p->lexer), lex_error_message(p->lexer), false);
 }
 
 // ---------------------------------------------------------------- tokens
@@ -330,7 +334,8 @@ static void invalid_syntax(Parser *p) {
     } else {
         // After an operand CPython's comparison rule reads past a `not` that
         // is not `not in` before giving up.
-        if (tok->t.kind == TK_NOT && kind_at(p, 1) != TK_IN) tok = tok_at(p, 1);
+        if ((tok->t.kind == TK_NOT && kind_at(p, 1) != TK_IN) || tok->t.kind == TK_ASYNC)
+            tok = tok_at(p, 1);
         int line, col;
         error_position(p, tok, &line, &col);
         syntax_error(p, line, col, "invalid syntax");
@@ -1156,15 +1161,13 @@ static Node *brace_atom(Parser *p) {
             push(p, &keys, NULL);
             push(p, &values, v);
         } else {
+            // CPython reads later keys without its extra checks
+            p->no_invalid++;
             Node *k = expression(p);
+            p->no_invalid--;
             if (!k) return NULL;
             if (kind(p) != TK_COLON) {
-                if (kind(p) == TK_COMMA || kind(p) == TK_RBRACE) {
-                    syntax_error(p, k->end_line, k->end_col - 1,
-                                 "':' expected after dictionary key");
-                } else {
-                    invalid_syntax(p);
-                }
+                syntax_error(p, k->end_line, k->end_col - 1, "':' expected after dictionary key");
                 return NULL;
             }
             Node *v = dict_value(p);
@@ -1755,6 +1758,10 @@ static Node *lambdef(Parser *p) {
 
 // `a b` inside brackets: CPython suggests the missing comma, or for print
 // and exec the missing parentheses.
+// A disjunction `a` followed by the start of another expression. CPython's
+// second pass reads the other one (so a tokenizer error there wins), then
+// suggests the missing comma inside brackets, or for print and exec the
+// missing parentheses. True when an error is set.
 static bool juxtaposed(Parser *p, int start, Node *a) {
     bool legacy = name_is(a, "print") || name_is(a, "exec");
     const Tok *first = &p->toks[start];
@@ -1764,21 +1771,50 @@ static bool juxtaposed(Parser *p, int start, Node *a) {
         if (tok_is(first, "match") || tok_is(first, "case") || tok_is(first, "_"))
             return false;
     }
-    if (!legacy && p->level == 0) return false;
     Mark m = begin_try(p);
-    p->no_invalid++;
+    if (!legacy) p->no_invalid++;
     Node *b = legacy ? star_expressions(p, NULL) : expression(p);
-    p->no_invalid--;
+    if (!legacy) p->no_invalid--;
+    bool generic = p->generic;
     bool ok = end_try(p) && b;
+    if (p->fatal) return true;
     reset(p, m);
+    if (!ok && legacy && !generic) {
+        star_expressions(p, NULL); // its own error comes first
+        return p->failed;
+    }
     if (!ok) return false;
     if (legacy) {
         node_error(p, a, "Missing parentheses in call to '%s'. Did you mean %s(...)?",
                    a->as.name.chars, a->as.name.chars);
-    } else {
+    } else if (p->level > 0) {
         node_error(p, a, "invalid syntax. Perhaps you forgot a comma?");
+    } else {
+        return false;
     }
     return true;
+}
+
+// `body if test else orelse`, at the `if`.
+static Node *conditional(Parser *p, Node *body, Start first) {
+    advance(p);
+    Node *test = disjunction(p);
+    if (!test) return NULL;
+    if (kind(p) != TK_ELSE) {
+        if (kind(p) == TK_COLON || p->no_invalid)
+            invalid_syntax(p);
+        else
+            node_error(p, body, "expected 'else' after 'if' expression");
+        return NULL;
+    }
+    advance(p);
+    Node *orelse = expression(p);
+    if (!orelse) return NULL;
+    Node *node = node_from(p, N_IFEXP, first);
+    node->as.ifexp.test = test;
+    node->as.ifexp.body = body;
+    node->as.ifexp.orelse = orelse;
+    return finish(p, node);
 }
 
 static Node *expression_body(Parser *p) {
@@ -1789,24 +1825,15 @@ static Node *expression_body(Parser *p) {
     if (!body) return NULL;
     TokenKind k = kind(p);
     if (k == TK_IF) {
-        advance(p);
-        Node *test = disjunction(p);
-        if (!test) return NULL;
-        if (kind(p) != TK_ELSE) {
-            if (kind(p) == TK_COLON)
-                invalid_syntax(p);
-            else
-                node_error(p, body, "expected 'else' after 'if' expression");
-            return NULL;
-        }
-        advance(p);
-        Node *orelse = expression(p);
-        if (!orelse) return NULL;
-        Node *node = node_from(p, N_IFEXP, first);
-        node->as.ifexp.test = test;
-        node->as.ifexp.body = body;
-        node->as.ifexp.orelse = orelse;
-        return finish(p, node);
+        if (!p->no_invalid) return conditional(p, body, first);
+        // Without the error checks a failed conditional leaves the operand.
+        Mark m = begin_try(p);
+        Node *node = conditional(p, body, first);
+        bool ok = end_try(p) && node;
+        if (p->fatal) return NULL;
+        if (ok) return node;
+        reset(p, m);
+        return body;
     }
     if (!p->no_invalid && starts_expression(k) && juxtaposed(p, start, body))
         return NULL;
@@ -1871,7 +1898,17 @@ static Node *named_expr(Parser *p, bool check_equals) {
     Node *e = expression(p);
     if (!e) return NULL;
     if (kind(p) == TK_WALRUS) {
-        node_error(p, e, "cannot use assignment expressions with %s", expr_name(e));
+        // CPython names the bad target only when a value follows
+        Mark m = begin_try(p);
+        advance(p);
+        bool ok = expression(p) != NULL;
+        ok = end_try(p) && ok;
+        if (p->fatal) return NULL;
+        reset(p, m);
+        if (ok)
+            node_error(p, e, "cannot use assignment expressions with %s", expr_name(e));
+        else
+            invalid_syntax(p);
         return NULL;
     }
     if (check_equals && kind(p) == TK_ASSIGN) {
@@ -2489,6 +2526,17 @@ static Node *expression_statement(Parser *p) {
     AstOp op;
     if (k == TK_COLON) {
         if (!single_target(first)) {
+            // CPython names the bad target only when an annotation follows
+            Mark m = begin_try(p);
+            advance(p);
+            bool ok = expression(p) != NULL;
+            ok = end_try(p) && ok;
+            if (p->fatal) return NULL;
+            reset(p, m);
+            if (!ok) {
+                invalid_syntax(p);
+                return NULL;
+            }
             if (first->kind == N_TUPLE || first->kind == N_LIST)
                 node_error(p, first, "only single target (not %s) can be annotated",
                            first->kind == N_TUPLE ? "tuple" : "list");
@@ -2656,20 +2704,30 @@ static void statement(Parser *p, Vec *out) {
 static void check_rest(Parser *p) {
     if (p->lexer_failed || !p->result->error_type) return;
     if (p->ntoks && p->toks[p->ntoks - 1].t.kind == TK_EOF) return;
+    // CPython compares with the line of the last token its parser read.
+    int far_line = p->result->error_line;
+    for (int i = p->ntoks - 1; i >= 0; i--) {
+        if (p->toks[i].t.kind != TK_ERROR) {
+            far_line = p->toks[i].t.line;
+            break;
+        }
+    }
     for (;;) {
         Token t = lex_next(p->lexer);
         if (t.kind == TK_EOF) return;
         if (t.kind != TK_ERROR) continue;
         const char *type = lex_error_type(p->lexer);
         const char *message = lex_error_message(p->lexer);
+        // Errors CPython's tokenizer leaves to its parser do not count.
         if (strcmp(type, "SyntaxError") != 0 || strcmp(message, "invalid syntax") == 0 ||
-            strcmp(message, "unexpected EOF while parsing") == 0)
+            strcmp(message, "unexpected EOF while parsing") == 0 ||
+            strcmp(message, "unexpected character after line continuation character") == 0)
             return;
         size_t n = strlen(message), suffix = strlen("was never closed");
         if (n >= suffix && strcmp(message + n - suffix, "was never closed") == 0 &&
-            lex_error_line(p->lexer) >= p->result->error_line)
+            lex_error_line(p->lexer) >= far_line)
             return;
-        record(p, type, lex_error_line(p->lexer), lex_error_col(p->lexer), message);
+        record(p, type, lex_error_line(p->lexer), lex_error_col(p->lexer), message, false);
         return;
     }
 }
@@ -2701,13 +2759,14 @@ ParseResult parse_module(const char *src, size_t len) {
     for (int stage = 0; !p.failed && stage < 2; stage++) {
         if (p.late[stage].message[0]) {
             p.failed = true;
-            record(&p, "SyntaxError", p.late[stage].line, p.late[stage].col, p.late[stage].message);
+            record(&p, "SyntaxError", p.late[stage].line, p.late[stage].col, p.late[stage].message,
+                   true);
         }
     }
     if (p.failed) {
         if (!result.error_type) {
             Tok *tok = tok_at(&p, 0);
-            record(&p, "SyntaxError", tok->t.line, tok->t.col, "invalid syntax");
+            record(&p, "SyntaxError", tok->t.line, tok->t.col, "invalid syntax", true);
         }
         check_rest(&p);
     }

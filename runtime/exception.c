@@ -107,6 +107,7 @@ static bool source_line(const ObjString *source, uint32_t line, const char **sta
                         size_t *length) {
     if (!source || line == 0) return false;
     const char *p = source->chars, *end = source->chars + source->length;
+    if (source->length >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3; // a BOM
     for (uint32_t n = 1; n < line; n++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) return false;

@@ -214,13 +214,19 @@ static bool f_gather(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
         return true;
     }
     ObjTuple *children = tuple_new(vm, (uint32_t)argc);
+    ObjDict *seen = dict_new(vm);
     vm_push_root(vm, OBJ_VAL(children));
     for (int i = 0; i < argc; i++) {
         Value arg = args[i];
         // the same awaitable twice maps to the same future
         ObjFuture *f = NULL;
-        for (int j = 0; j < i; j++)
-            if (value_same(args[j], arg)) f = (ObjFuture *)AS_OBJ(children->items[j]);
+        Value known;
+        bool found = false;
+        if (!dict_get(vm, seen, arg, &known, &found)) {
+            vm_pop_roots(vm, 1);
+            return false;
+        }
+        if (found) f = (ObjFuture *)AS_OBJ(known);
         if (!f) {
             ObjLoop *target = loop;
             if (IS_OBJ_TYPE(arg, OBJ_FUTURE) || IS_OBJ_TYPE(arg, OBJ_TASK)) target = ((ObjFuture *)AS_OBJ(arg))->loop;
@@ -239,6 +245,7 @@ static bool f_gather(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
         }
         if (!loop) loop = f->loop;
         children->items[i] = OBJ_VAL(f);
+        if (!found) dict_set(vm, seen, arg, OBJ_VAL(f));
     }
     ObjFuture *outer = future_new(vm, loop);
     ObjList *state = list_new(vm, 5);

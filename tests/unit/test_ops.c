@@ -3,6 +3,7 @@
 // Every expected number and string was printed by python3.
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 

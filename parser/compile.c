@@ -1268,13 +1268,13 @@ static void unwind_to(Emitter *e, int stop, bool preserve_top) {
     int saved_top = e->handler_top;
     int *saved = malloc(sizeof(int) * (size_t)(saved_top ? saved_top : 1));
     if (!saved) abort();
-    memcpy(saved, e->handler_stack, sizeof(int) * (size_t)saved_top);
+    if (saved_top) memcpy(saved, e->handler_stack, sizeof(int) * (size_t)saved_top);
     for (int i = e->fblock_count - 1; i > stop; i--) {
         FBlock *b = &e->fblocks[i];
         e->handler_top = b->handler_depth; // leave this block's handlers
         unwind_fblock(e, b, preserve_top);
     }
-    memcpy(e->handler_stack, saved, sizeof(int) * (size_t)saved_top);
+    if (saved_top) memcpy(e->handler_stack, saved, sizeof(int) * (size_t)saved_top);
     e->handler_top = saved_top;
     free(saved);
 }

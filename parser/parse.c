@@ -42,6 +42,7 @@ typedef struct {
     int no_invalid;    // > 0: skip the checks that look for a better message
     int depth;
     int level;               // brackets open around the current token
+    int peeked_past;         // toks index of a `not`/`async` CPython reads past
     int last_line, last_col; // end of the last significant token consumed
     bool in_field;           // parsing an f-string field's expression
     int field_line, field_col;
@@ -332,9 +333,10 @@ static void invalid_syntax(Parser *p) {
         error_at(p, "IndentationError", tok->t.line, tok->t.col,
                  "unexpected unindent");
     } else {
-        // After an operand CPython's comparison rule reads past a `not` that
-        // is not `not in` before giving up.
-        if ((tok->t.kind == TK_NOT && kind_at(p, 1) != TK_IN) || tok->t.kind == TK_ASYNC)
+        // After an operand CPython reads past a `not` that is not `not in`,
+        // and past an `async` that is not `async for` where a comprehension
+        // may start, before giving up.
+        if (p->peeked_past == p->pos && (tok->t.kind == TK_NOT || tok->t.kind == TK_ASYNC))
             tok = tok_at(p, 1);
         int line, col;
         error_position(p, tok, &line, &col);
@@ -904,6 +906,7 @@ static Node *field_expression(Parser *p, const char *text, size_t length,
     sub.last_line = line;
     sub.last_col = col;
     sub.in_field = true;
+    sub.peeked_past = -1;
     sub.field_line = line;
     sub.field_col = col;
     Node *value = group_contents(&sub, TK_EOF, NULL);
@@ -916,7 +919,11 @@ static Node *field_expression(Parser *p, const char *text, size_t length,
 }
 
 static bool is_comp_start(Parser *p) {
-    return kind(p) == TK_FOR || (kind(p) == TK_ASYNC && kind_at(p, 1) == TK_FOR);
+    if (kind(p) == TK_FOR) return true;
+    if (kind(p) != TK_ASYNC) return false;
+    if (kind_at(p, 1) == TK_FOR) return true;
+    p->peeked_past = p->pos;
+    return false;
 }
 
 static Node *star_targets(Parser *p, bool *bare_tuple);
@@ -1270,6 +1277,11 @@ static bool arguments(Parser *p, NodeList *args_out, Keyword **keywords_out,
             advance(p);
             Node *v = expression(p);
             if (!v) return false;
+            if (is_comp_start(p)) {
+                syntax_error(p, tok.t.line, tok.t.col,
+                             "invalid syntax. Maybe you meant '==' or ':=' instead of '='?");
+                return false;
+            }
             Keyword kw = {name_copy(p, tok.t.start, (size_t)tok.t.length), v,
                           tok.t.line, tok.t.col};
             for (int i = 0; i < count; i++)
@@ -1293,7 +1305,7 @@ static bool arguments(Parser *p, NodeList *args_out, Keyword **keywords_out,
                 genexp = node_at(p, N_GENEXP, open);
                 genexp->as.comp.elt = e;
                 if (!comprehension_clauses(p, genexp)) return false;
-                if (!allow_genexp || args.count || count || kind(p) != TK_RPAREN) {
+                if (!allow_genexp || args.count || count || kind(p) == TK_COMMA) {
                     node_error(p, e, "Generator expression must be parenthesized");
                     return false;
                 }
@@ -1528,7 +1540,10 @@ static bool compare_op(Parser *p, AstOp *op) {
     case TK_NE: *op = AST_NE; break;
     case TK_IN: *op = AST_IN; break;
     case TK_NOT:
-        if (kind_at(p, 1) != TK_IN) return false;
+        if (kind_at(p, 1) != TK_IN) {
+            p->peeked_past = p->pos;
+            return false;
+        }
         advance(p);
         *op = AST_NOT_IN;
         break;
@@ -1648,7 +1663,8 @@ static bool parameters(Parser *p, Node *fn, TokenKind close, bool annotations) {
         memset(&param, 0, sizeof param);
         if (tok.t.kind == TK_DSTAR || tok.t.kind == TK_STAR) {
             advance(p);
-            if (tok.t.kind == TK_STAR && seen_star) {
+            if (tok.t.kind == TK_STAR && seen_star &&
+                (kind(p) == TK_NAME || kind(p) == TK_COMMA)) {
                 syntax_error(p, tok.t.line, tok.t.col, "* argument may appear only once");
                 return false;
             }
@@ -2624,24 +2640,30 @@ static Node *simple_stmt(Parser *p) {
         advance(p);
         node = node_at(p, N_DEL, &tok);
         // First as CPython's del_targets, then as an expression for a message.
-        Mark m = mark(p);
+        Mark m = begin_try(p);
         bool bare = false;
         Node *targets = comma_list(p, &bare, del_target);
-        if (targets && (kind(p) == TK_SEMI || kind(p) == TK_NEWLINE)) {
+        bool ok = targets && (kind(p) == TK_SEMI || kind(p) == TK_NEWLINE);
+        ok = end_try(p) && ok;
+        if (p->fatal) return NULL;
+        if (ok) {
             if (!check_target(p, targets, TARGET_DEL)) return NULL;
             node->as.list = bare ? targets->as.list : list_one(p, targets);
             return finish(p, node);
         }
-        if (p->fatal) return NULL;
-        p->failed = false;
         int stop = p->pos;
         reset(p, m);
         Mark t = begin_try(p);
         Node *e = star_expressions(p, NULL);
-        bool ok = end_try(p) && e;
+        bool generic = p->generic;
+        ok = end_try(p) && e;
         if (p->fatal) return NULL;
-        if (ok && !check_target(p, e, TARGET_DEL)) return NULL;
         reset(p, t);
+        if (ok && !check_target(p, e, TARGET_DEL)) return NULL;
+        if (!ok && !generic) {
+            star_expressions(p, NULL); // its own error comes first
+            return NULL;
+        }
         p->pos = stop;
         invalid_syntax(p);
         return NULL;
@@ -2703,6 +2725,9 @@ static void statement(Parser *p, Vec *out) {
 // indentation errors it only raises when the parser asks.
 static void check_rest(Parser *p) {
     if (p->lexer_failed || !p->result->error_type) return;
+    if (strncmp(p->result->error_message, "unexpected ", 11) == 0 &&
+        strcmp(p->result->error_type, "IndentationError") == 0)
+        return; // unexpected indent/unindent: CPython stops right there
     if (p->ntoks && p->toks[p->ntoks - 1].t.kind == TK_EOF) return;
     // CPython compares with the line of the last token its parser read.
     int far_line = p->result->error_line;
@@ -2744,6 +2769,7 @@ ParseResult parse_module(const char *src, size_t len) {
     p.arena = result.arena;
     p.result = &result;
     p.last_line = 1;
+    p.peeked_past = -1;
     Node *module = node_new(&p, N_MODULE, 1, 0);
     Vec body = {0};
     while (!p.failed && kind(&p) != TK_EOF) {
@@ -2752,6 +2778,7 @@ ParseResult parse_module(const char *src, size_t len) {
             memmove(p.toks, p.toks + p.pos, (size_t)(p.ntoks - p.pos) * sizeof *p.toks);
             p.ntoks -= p.pos;
             p.pos = 0;
+            p.peeked_past = -1;
         }
         if (accept(&p, TK_NEWLINE)) continue;
         statement(&p, &body);

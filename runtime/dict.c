@@ -1,8 +1,5 @@
-// runtime/dict.c - dict objects (CPython's compact ordered layout), the dict
-// methods and the dict views (keys / values / items).
-// entries[0, used) in insertion order, deleted ones with key EMPTY; index is
-// an open-addressing table (perturbed probing) of entry numbers, resized when
-// entries fill 2/3 of it. An empty dict allocates nothing.
+// runtime/dict.c - dict objects in CPython's compact ordered layout, the methods and the views.
+// entries[0, used) in insertion order (deleted: key EMPTY); the index is resized at 2/3.
 #include <stdlib.h>
 #include <string.h>
 

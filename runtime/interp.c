@@ -353,7 +353,7 @@ bool vm_call(VM *vm, Value callee, Value *args, int argc, ObjTuple *kwnames, Val
         ObjBound *bound = (ObjBound *)AS_OBJ(callee);
         Value with_self[8];
         with_self[0] = bound->receiver;
-        memcpy(with_self + 1, args, sizeof(Value) * (size_t)argc);
+        if (argc > 0) memcpy(with_self + 1, args, sizeof(Value) * (size_t)argc);
         return vm_call(vm, bound->method, with_self, argc + 1, NULL, out);
     }
     if (IS_OBJ(callee) && OBJ_TYPE(callee) == OBJ_NATIVE) {
@@ -371,7 +371,7 @@ bool vm_call(VM *vm, Value callee, Value *args, int argc, ObjTuple *kwnames, Val
     uint32_t at = fiber->sp;
     if (!ensure_stack(vm, fiber, at + 2 + (uint32_t)(argc + nkw))) return false;
     fiber->stack[at] = callee;
-    memcpy(fiber->stack + at + 1, args, sizeof(Value) * (size_t)(argc + nkw));
+    if (argc + nkw > 0) memcpy(fiber->stack + at + 1, args, sizeof(Value) * (size_t)(argc + nkw));
     fiber->sp = at + 1 + (uint32_t)(argc + nkw);
     vm->native_depth++;
     bool ok = true;

@@ -1,7 +1,5 @@
-// runtime/iter.c - the builtin iterators (ObjIter kinds), iter() and next()
-// on any value, and materialising an iterable as a list.
-// Iterators that call back into bytecode (map, filter, iter(f, sentinel),
-// class-defined __iter__/__next__) root their fresh values across vm_call.
+// runtime/iter.c - the builtin iterators (ObjIter kinds), iter() and next(), value_to_list.
+// Iterators that run bytecode (map, filter, iter(f, x)) root fresh values across vm_call.
 #include <string.h>
 
 #include "runtime/classes.h"
@@ -29,6 +27,7 @@ ObjIter *iter_new(VM *vm, IterKind kind, Value source) {
     case ITER_DICT_VALUES:
     case ITER_DICT_ITEMS:
         it->expect = ((ObjDict *)AS_OBJ(source))->count;
+        it->stop = it->expect;  // items still expected
         break;
     case ITER_SET:
         it->expect = ((ObjSet *)AS_OBJ(source))->used;
@@ -123,6 +122,12 @@ static int next_dict(VM *vm, ObjIter *it, Value *out) {
     while (it->index < (int64_t)d->used) {
         DictEntry *e = &d->entries[it->index++];
         if (IS_EMPTY(e->key)) continue;
+        if (it->stop-- <= 0) {
+            // same size, other keys: deleted and re-added while iterating
+            it->expect = UINT32_MAX;
+            vm_raise(vm, CLS_RUNTIME_ERROR, "dictionary keys changed during iteration");
+            return -1;
+        }
         if (it->kind == ITER_DICT_KEYS) {
             *out = e->key;
         } else if (it->kind == ITER_DICT_VALUES) {

@@ -1,5 +1,4 @@
-// runtime/list.c - list objects: growth, indexing and slice assignment,
-// concatenation, repetition, sorting and the list methods.
+// runtime/list.c - list objects: indexing, slice assignment, +, *, sorting and the list methods.
 // items[0, length) are live; capacity grows geometrically (x1.5 + 8).
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +116,9 @@ bool list_setitem(VM *vm, ObjList *l, Value key, Value value) {
         if (!value_iter(vm, value, &it)) {
             if (exception_matches(vm, vm->exception, CLS_TYPE_ERROR)) {
                 vm->exception = EMPTY_VAL;
-                return vm_raise(vm, CLS_TYPE_ERROR, step == 1 ? "can only assign an iterable"
-                                                              : "must assign iterable to extended slice");
+                return vm_raise(vm, CLS_TYPE_ERROR,
+                                step == 1 ? "can only assign an iterable"
+                                          : "must assign iterable to extended slice");
             }
             return false;
         }
@@ -527,8 +527,8 @@ static bool list_sort_method(VM *vm, Value *args, int argc, ObjTuple *kwnames, V
             } else if (strcmp(name->chars, "reverse") == 0) {
                 if (!as_index(vm, v, &reverse)) return false;
             } else {
-                return vm_raise(vm, CLS_TYPE_ERROR, "'%s' is an invalid keyword argument for sort()",
-                                name->chars);
+                return vm_raise(vm, CLS_TYPE_ERROR,
+                                "'%s' is an invalid keyword argument for sort()", name->chars);
             }
         }
     }

@@ -1,7 +1,5 @@
-// runtime/range.c - range objects (length, indexing, slicing, membership,
-// index/count) and the slice index arithmetic every sequence shares.
-// A range never materialises its items; lengths are computed in unsigned
-// arithmetic so extreme int64 bounds cannot overflow.
+// runtime/range.c - range objects (length, indexing, slicing, membership) and slice arithmetic.
+// A range never materialises its items; lengths use unsigned arithmetic (no overflow).
 #include "runtime/classes.h"
 #include "runtime/containers.h"
 #include "runtime/gc.h"

@@ -1,9 +1,5 @@
-// runtime/set.c - set and frozenset: CPython's table (setobject.c) and the
-// set methods and operators, with CPython's iteration order.
-// The order is the table order, so every algorithm that places entries
-// follows setobject.c step for step: 9 linear probes then perturbation,
-// growth x4 at 3/5 fill, the last deleted slot seen reused on insert, bulk
-// merges into empty tables, the argument order of intersection and so on.
+// runtime/set.c - set and frozenset on CPython's own table (setobject.c), methods and operators.
+// Iteration order is table order, so every placement follows setobject.c step for step.
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +8,9 @@
 #include "runtime/gc.h"
 #include "runtime/ops.h"
 
+// Following setobject.c means: 9 linear probes then perturbation, growth x4
+// at 3/5 fill, the last deleted slot seen reused on insert, bulk merges into
+// empty tables, intersection iterating the smaller set, and so on.
 #define LINEAR_PROBES 9
 #define PERTURB_SHIFT 5
 #define MIN_SIZE 8

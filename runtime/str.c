@@ -1,7 +1,5 @@
-// runtime/str.c - str objects: creation, interning, UTF-8 helpers, indexing,
-// repr, str.format, % formatting and the str methods.
-// Strings are immutable valid UTF-8; hash and code-point length are computed
-// once at creation (hash never 0). Indices count code points, never bytes.
+// runtime/str.c - str objects: creation, interning, UTF-8, indexing, repr, format, % and methods.
+// Immutable valid UTF-8; hash (never 0) and code-point length set at creation.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1274,7 +1272,7 @@ static bool str_split(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *o
     return true;
 }
 
-static void list_reverse_items(ObjList *l) {
+static void reverse_items(ObjList *l) {
     for (uint32_t a = 0, b = l->length; a + 1 < b; a++, b--) {
         Value t = l->items[a];
         l->items[a] = l->items[b - 1];
@@ -1315,7 +1313,7 @@ static bool str_rsplit(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *
             list_append(vm, list, OBJ_VAL(substr(vm, s, j, end)));
             end = j;
         }
-        list_reverse_items(list);
+        reverse_items(list);
         return true;
     }
     ObjString *sp = AS_STR(sep);
@@ -1328,7 +1326,7 @@ static bool str_rsplit(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *
         end = (size_t)at;
     }
     list_append(vm, list, end == len ? OBJ_VAL(s) : OBJ_VAL(substr(vm, s, 0, end)));
-    list_reverse_items(list);
+    reverse_items(list);
     return true;
 }
 
@@ -1585,7 +1583,8 @@ static bool fill_arg(VM *vm, Value v, const char **fill, size_t *fill_len) {
                         "The fill character must be a unicode character, not %s",
                         value_type_name(vm, v));
     if (AS_STR(v)->cp_length != 1)
-        return vm_raise(vm, CLS_TYPE_ERROR, "The fill character must be exactly one character long");
+        return vm_raise(vm, CLS_TYPE_ERROR,
+                        "The fill character must be exactly one character long");
     *fill = AS_STR(v)->chars;
     *fill_len = AS_STR(v)->length;
     return true;

@@ -1,6 +1,5 @@
-// runtime/tuple.c - tuple objects: creation, indexing and slicing,
-// concatenation, repetition and the tuple methods (index, count).
-// Tuples are immutable once built; items live inline after the header.
+// runtime/tuple.c - tuple objects: indexing and slicing, +, * and the methods index and count.
+// Immutable once built; the items live inline after the header.
 #include <string.h>
 
 #include "runtime/classes.h"

@@ -2,6 +2,7 @@
 #   make            build/asyncrun (-O2)
 #   make test       unit tests, golden scripts and CLI tests against build/asyncrun
 #   make asan       the same tests against build/asan/asyncrun (ASan + UBSan)
+#   make stress     golden scripts on the sanitizer build, collecting at every safe point
 #   make install    PREFIX=/usr/local DESTDIR=
 
 CC      ?= cc
@@ -22,7 +23,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
               -Wno-format-truncation \
               -fno-sanitize-recover=undefined
 
-.PHONY: all test unit golden cli asan install clean
+.PHONY: all test unit golden cli asan stress install clean
 
 all: $(BUILD)/asyncrun
 
@@ -53,6 +54,13 @@ cli: $(BUILD)/asyncrun
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan \
 	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" test
+
+# Golden scripts under the sanitizer build with a collection at every safe
+# point: catches values the collector cannot see.
+stress:
+	@$(MAKE) --no-print-directory BUILD=build/asan \
+	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build/asan/asyncrun
+	@ASYNCRUN_GC_STRESS=1 tests/golden.sh build/asan/asyncrun
 
 install: $(BUILD)/asyncrun
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -296,6 +296,7 @@ static void free_object(VM *vm, Obj *obj) {
 
 static void mark_roots(VM *vm) {
     mark_fiber(vm, &vm->main_fiber);
+    for (int i = 0; i <= VM_MAX_NATIVE_DEPTH && vm->aux_fibers[i]; i++) mark_fiber(vm, vm->aux_fibers[i]);
     if (vm->fiber && vm->fiber != &vm->main_fiber && vm->fiber->task)
         gc_mark_object(vm, (Obj *)vm->fiber->task);
     mark_values(vm, vm->roots, vm->root_count);

@@ -14,7 +14,6 @@
 #include "runtime/gc.h"
 #include "runtime/ops.h"
 
-#define MAX_NATIVE_DEPTH 200
 
 void fiber_init(Fiber *fiber) {
     memset(fiber, 0, sizeof(*fiber));
@@ -334,17 +333,14 @@ static CallOutcome call_value(VM *vm, Fiber *fiber, uint32_t at, int argc, ObjTu
 
 // ---- calls from C ------------------------------------------------------------
 
-// Natives that run bytecode use a fiber per nesting depth, so the caller's
-// stack (where the native's own arguments live) never moves under it.
 static Fiber *aux_fiber(VM *vm, int depth) {
-    static Fiber *pool[MAX_NATIVE_DEPTH + 1];
-    (void)vm;
-    if (!pool[depth]) {
-        pool[depth] = malloc(sizeof(Fiber));
-        if (!pool[depth]) return NULL;
-        fiber_init(pool[depth]);
+    if (!vm->aux_fibers[depth]) {
+        Fiber *fiber = malloc(sizeof(Fiber));
+        if (!fiber) return NULL;
+        fiber_init(fiber);
+        vm->aux_fibers[depth] = fiber;
     }
-    return pool[depth];
+    return vm->aux_fibers[depth];
 }
 
 bool vm_call(VM *vm, Value callee, Value *args, int argc, ObjTuple *kwnames, Value *out) {
@@ -363,7 +359,7 @@ bool vm_call(VM *vm, Value callee, Value *args, int argc, ObjTuple *kwnames, Val
         *out = NONE_VAL;
         return native->fn(vm, args, argc, kwnames, out);
     }
-    if (vm->native_depth >= MAX_NATIVE_DEPTH)
+    if (vm->native_depth >= VM_MAX_NATIVE_DEPTH)
         return vm_raise(vm, CLS_RECURSION_ERROR, "maximum recursion depth exceeded");
     Fiber *fiber = aux_fiber(vm, vm->native_depth);
     if (!fiber) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");

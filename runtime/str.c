@@ -1870,6 +1870,16 @@ static bool str_endswith(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out
 
 // ---- methods: case and classification ------------------------------------------
 
+// Lowercase capital sigma at [at, end) is final sigma: a cased letter before
+// it and none after it (CPython's handle_capital_sigma, without skipping
+// case-ignorable characters).
+static bool final_sigma(const ObjString *s, size_t at, size_t end) {
+    if (at == 0) return false;
+    int w;
+    if (!cp_cased(utf8_decode(s->chars + prev_start(s->chars, at), &w))) return false;
+    return end >= s->length || !cp_cased(utf8_decode(s->chars + end, &w));
+}
+
 // mode: 'u' upper, 'l' lower, 's' swapcase, 't' title, 'c' capitalize
 static ObjString *map_case(VM *vm, ObjString *s, char mode) {
     StrBuf buf;
@@ -1897,6 +1907,8 @@ static ObjString *map_case(VM *vm, ObjString *s, char mode) {
         if (up) {
             if (c == 0xDF) strbuf_append(&buf, mode == 't' || mode == 'c' ? "Ss" : "SS", 2);
             else strbuf_append_codepoint(&buf, cp_upper(c));
+        } else if (c == 0x3A3) {
+            strbuf_append_codepoint(&buf, final_sigma(s, i - (size_t)w, i) ? 0x3C2 : 0x3C3);
         } else {
             strbuf_append_codepoint(&buf, cp_lower(c));
         }

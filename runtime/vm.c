@@ -76,6 +76,8 @@ VM *vm_new(void) {
     vm->fiber = &vm->main_fiber;
     vm->main_fiber.handling = NONE_VAL;
     vm->timer_seq = 1;
+    const char *stress = getenv("ASYNCRUN_GC_STRESS");
+    vm->gc_stress = stress && stress[0] && stress[0] != '0';
     vm->s_main = str_intern(vm, "__main__", 8);
     vm->s_name = str_intern(vm, "__name__", 8);
     vm->s_init = str_intern(vm, "__init__", 8);
@@ -96,6 +98,11 @@ void vm_free(VM *vm) {
     gc_free_all(vm);
     free(vm->main_fiber.stack);
     free(vm->main_fiber.frames);
+    for (int i = 0; i <= VM_MAX_NATIVE_DEPTH && vm->aux_fibers[i]; i++) {
+        free(vm->aux_fibers[i]->stack);
+        free(vm->aux_fibers[i]->frames);
+        free(vm->aux_fibers[i]);
+    }
     free(vm->intern);
     free(vm->roots);
     strbuf_free(&vm->out);

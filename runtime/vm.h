@@ -81,6 +81,8 @@ typedef enum {
 
 typedef enum { CLOCK_REAL, CLOCK_VIRTUAL } ClockMode;
 
+#define VM_MAX_NATIVE_DEPTH 200
+
 struct VM {
     // memory
     Obj *objects;
@@ -108,6 +110,9 @@ struct VM {
     Value exception;       // pending exception, EMPTY when none
     int recursion_limit;   // Python frames per fiber
     int native_depth;      // nesting of natives that run bytecode
+    // natives that run bytecode use one fiber per nesting depth, so the
+    // caller's stack (holding the native's arguments) never moves under it
+    struct Fiber *aux_fibers[VM_MAX_NATIVE_DEPTH + 1];
 
     // event loop
     ClockMode clock_mode;

@@ -490,7 +490,7 @@ static void layout(Scope *s, Node *fn) {
 
 // ---- pass 2: emission ---------------------------------------------------------------
 
-typedef enum { FB_WHILE, FB_FOR, FB_TRY_EXCEPT, FB_HANDLER, FB_FINALLY_TRY, FB_FINALLY_END } FBlockKind;
+typedef enum { FB_WHILE, FB_FOR, FB_TRY_EXCEPT, FB_HANDLER, FB_FINALLY_TRY, FB_FINALLY_END, FB_WITH, FB_ASYNC_WITH } FBlockKind;
 
 typedef struct {
     FBlockKind kind;
@@ -530,7 +530,7 @@ struct Emitter {
     int fblock_count;
     int depth, max_depth;
     int line;
-    int loop_depth_for_error;
+    bool top_level_await;   // interactive module code that awaits
 };
 
 static void emit_expr(Emitter *e, Node *n);
@@ -544,7 +544,7 @@ static int stack_effect(int op, uint32_t arg) {
     case OP_NOP: case OP_SWAP: case OP_DELETE_FAST: case OP_DELETE_CELL: case OP_DELETE_GLOBAL:
     case OP_MAKE_CELL: case OP_LOAD_ATTR: case OP_UNARY_NEG: case OP_UNARY_POS: case OP_UNARY_NOT:
     case OP_UNARY_INVERT: case OP_JUMP: case OP_JUMP_BACK: case OP_GET_ITER: case OP_LIST_TO_TUPLE:
-    case OP_AWAIT: case OP_CHECK_EXC_MATCH:
+    case OP_AWAIT: case OP_CHECK_EXC_MATCH: case OP_BEFORE_WITH:
         return 0;
     case OP_POP_TOP: case OP_STORE_FAST: case OP_STORE_CELL: case OP_STORE_FREE: case OP_STORE_GLOBAL:
     case OP_BINARY_SUBSCR: case OP_BINARY_ADD: case OP_BINARY_SUB: case OP_BINARY_MUL:
@@ -561,7 +561,7 @@ static int stack_effect(int op, uint32_t arg) {
     case OP_LOAD_SMALL_INT: case OP_LOAD_FAST: case OP_LOAD_CELL: case OP_LOAD_FREE:
     case OP_LOAD_CELL_REF: case OP_LOAD_FREE_REF: case OP_LOAD_GLOBAL: case OP_LOAD_METHOD:
     case OP_FOR_ITER: case OP_IMPORT_NAME: case OP_IMPORT_FROM: case OP_PUSH_EXC_INFO:
-    case OP_LOAD_ASSERTION_ERROR:
+    case OP_LOAD_ASSERTION_ERROR: case OP_WITH_EXCEPT_START:
         return 1;
     case OP_STORE_ATTR: case OP_DELETE_SUBSCR: case OP_MAP_ADD:
         return -2;
@@ -718,7 +718,46 @@ static bool has_starred(NodeList *l) {
     return false;
 }
 
+static bool constant_value(Emitter *e, Node *n, Value *out) {
+    switch (n->kind) {
+    case N_INT:
+        if (n->as.int_.big) return false;
+        *out = INT_VAL(n->as.int_.value);
+        return true;
+    case N_FLOAT: *out = FLOAT_VAL(n->as.float_value); return true;
+    case N_STR: *out = OBJ_VAL(str_intern(e->u->vm, n->as.str.chars, (size_t)n->as.str.length)); return true;
+    case N_TRUE: *out = TRUE_VAL; return true;
+    case N_FALSE: *out = FALSE_VAL; return true;
+    case N_NONE: *out = NONE_VAL; return true;
+    default: return false;
+    }
+}
+
+// CPython folds a set display of 3+ constants into BUILD_SET 0 + a frozenset
+// constant + SET_UPDATE, and the iteration order of the result depends on it.
+static bool emit_constant_set(Emitter *e, NodeList *items) {
+    if (items->count < 3) return false;
+    Value *values = malloc(sizeof(Value) * (size_t)items->count);
+    if (!values) abort();
+    for (int i = 0; i < items->count; i++)
+        if (!constant_value(e, items->items[i], &values[i])) {
+            free(values);
+            return false;
+        }
+    ObjSet *frozen = set_new_constant(e->u->vm, values, (uint32_t)items->count);
+    free(values);
+    if (!frozen) {
+        e->u->vm->exception = EMPTY_VAL;
+        return false;
+    }
+    emit(e, OP_BUILD_SET, 0);
+    emit_const(e, OBJ_VAL(frozen));
+    emit(e, OP_SET_UPDATE, 1);
+    return true;
+}
+
 static void emit_sequence(Emitter *e, NodeList *items, int build_op) {
+    if (build_op == OP_BUILD_SET && emit_constant_set(e, items)) return;
     if (!has_starred(items)) {
         for (int i = 0; i < items->count; i++) emit_expr(e, items->items[i]);
         emit(e, build_op, (uint32_t)items->count);
@@ -1153,6 +1192,7 @@ static void emit_expr(Emitter *e, Node *n) {
         emit_expr(e, n->as.unary.operand);
         e->line = n->line;
         emit(e, OP_AWAIT, 0);
+        if (e->scope->kind == SCOPE_MODULE) e->top_level_await = true;
         break;
     case N_YIELD:
         if (e->scope->kind == SCOPE_MODULE) fail(e->u, n->line, n->col, "'yield' outside function");
@@ -1250,6 +1290,17 @@ static void unwind_fblock(Emitter *e, FBlock *b, bool preserve_top) {
         e->fblock_count = saved;
         break;
     }
+    case FB_WITH:
+    case FB_ASYNC_WITH:
+        // call __exit__(None, None, None) and drop it
+        if (preserve_top) emit(e, OP_SWAP, 2);
+        emit(e, OP_LOAD_NONE, 0);
+        emit(e, OP_LOAD_NONE, 0);
+        emit(e, OP_LOAD_NONE, 0);
+        emit(e, OP_CALL, 3);
+        if (b->kind == FB_ASYNC_WITH) emit(e, OP_AWAIT, 0);
+        emit(e, OP_POP_TOP, 0);
+        break;
     case FB_FINALLY_END:
         if (preserve_top) {
             emit(e, OP_SWAP, 2);
@@ -1395,6 +1446,60 @@ static void emit_try(Emitter *e, Node *n) {
     pop_handler(e);
     place(e, cleanup);
     e->depth = d + 2;
+    emit(e, OP_SWAP, 2);
+    emit(e, OP_POP_EXCEPT, 0);
+    emit(e, OP_RERAISE, 0);
+    place(e, end);
+    e->depth = d;
+}
+
+// with A as a, B as b: body  ==  with A as a: with B as b: body
+static void emit_with(Emitter *e, Node *n, int item) {
+    bool is_async = n->as.with.is_async;
+    if (is_async && !scope_allows_await(e))
+        fail(e->u, n->line, n->col, "'async with' outside async function");
+    if (is_async && e->scope->kind == SCOPE_MODULE) e->top_level_await = true;
+    WithItem *w = &n->as.with.items[item];
+    int handler = new_label(e), cleanup = new_label(e), suppress = new_label(e), end = new_label(e);
+    emit_expr(e, w->context);
+    e->line = n->line;
+    emit(e, OP_BEFORE_WITH, is_async);
+    if (is_async) emit(e, OP_AWAIT, 0);
+    int d = e->depth - 1; // [exit] stays below the body
+    push_fblock(e, is_async ? FB_ASYNC_WITH : FB_WITH, -1, -1);
+    push_handler(e, handler, d + 1);
+    if (w->target) store_target(e, w->target);
+    else emit(e, OP_POP_TOP, 0);
+    if (item + 1 < n->as.with.item_count) emit_with(e, n, item + 1);
+    else emit_stmts(e, &n->as.with.body);
+    pop_handler(e);
+    e->fblock_count--;
+    e->line = n->line;
+    emit(e, OP_LOAD_NONE, 0);
+    emit(e, OP_LOAD_NONE, 0);
+    emit(e, OP_LOAD_NONE, 0);
+    emit(e, OP_CALL, 3);
+    if (is_async) emit(e, OP_AWAIT, 0);
+    emit(e, OP_POP_TOP, 0);
+    emit_jump(e, OP_JUMP, end);
+
+    place(e, handler); // [exit, exc]
+    e->depth = d + 2;
+    emit(e, OP_PUSH_EXC_INFO, 0);      // [exit, prev, exc]
+    push_handler(e, cleanup, d + 2);
+    emit(e, OP_WITH_EXCEPT_START, 0);  // [exit, prev, exc, res]
+    if (is_async) emit(e, OP_AWAIT, 0);
+    emit_jump(e, OP_POP_JUMP_IF_TRUE, suppress);
+    emit(e, OP_RERAISE, 0);
+    place(e, suppress);
+    e->depth = d + 3;
+    emit(e, OP_POP_TOP, 0);            // exc
+    emit(e, OP_POP_EXCEPT, 0);         // prev
+    emit(e, OP_POP_TOP, 0);            // exit
+    pop_handler(e);
+    emit_jump(e, OP_JUMP, end);
+    place(e, cleanup);                 // [exit, prev, exc2]
+    e->depth = d + 3;
     emit(e, OP_SWAP, 2);
     emit(e, OP_POP_EXCEPT, 0);
     emit(e, OP_RERAISE, 0);
@@ -1559,7 +1664,7 @@ static void emit_stmt(Emitter *e, Node *n) {
         emit_try(e, n);
         break;
     case N_WITH:
-        fail(e->u, n->line, n->col, "'with' statements are not supported yet");
+        emit_with(e, n, 0);
         break;
     case N_FUNCDEF: {
         for (int i = 0; i < n->as.function.decorators.count; i++) emit_expr(e, n->as.function.decorators.items[i]);
@@ -1684,6 +1789,7 @@ static ObjCode *finish(Emitter *e, const char *name, int name_len, int first_lin
     }
     code->free_count = (uint16_t)s->free_count;
     if (s->kind == SCOPE_MODULE) code->flags |= CODE_MODULE;
+    if (e->top_level_await) code->flags |= CODE_ASYNC;
     if (fn) {
         int npos = 0, nkw = 0;
         for (int i = 0; i < fn->as.function.param_count; i++) {

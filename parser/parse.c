@@ -309,6 +309,8 @@ static bool end_try(Parser *p) {
 
 // Where an error at `tok` points. At the end of input CPython counts the
 // whole last line as the column.
+// INDENT and DEDENT have no column of their own there: CPython shows the one
+// before the next token, and none (-1) respectively.
 static void error_position(Parser *p, const Tok *tok, int *line, int *col) {
     *line = tok->t.line;
     *col = tok->t.col;
@@ -318,6 +320,12 @@ static void error_position(Parser *p, const Tok *tok, int *line, int *col) {
         size_t length;
         if (lex_source_line(p->src, p->len, tok->t.line, &start, &length))
             *col = (int)length;
+    } else if (tok->t.kind == TK_INDENT) {
+        const Tok *next = tok + 1 < p->toks + p->ntoks ? tok + 1 : tok;
+        *line = next->t.line;
+        *col = next->t.col - 1;
+    } else if (tok->t.kind == TK_DEDENT) {
+        *col = -1;
     }
 }
 
@@ -325,13 +333,14 @@ static void error_position(Parser *p, const Tok *tok, int *line, int *col) {
 static void invalid_syntax(Parser *p) {
     Tok *tok = cur(p);
     if (p->failed) return;
-    if (tok->t.kind == TK_INDENT) {
-        Tok *next = tok_at(p, 1);
-        error_at(p, "IndentationError", next->t.line, next->t.col - 1,
-                 "unexpected indent");
-    } else if (tok->t.kind == TK_DEDENT) {
-        error_at(p, "IndentationError", tok->t.line, tok->t.col,
-                 "unexpected unindent");
+    if (tok->t.kind == TK_INDENT || tok->t.kind == TK_DEDENT) {
+        tok_at(p, 1); // error_position looks at the token after an INDENT
+        tok = cur(p);
+        int line, col;
+        error_position(p, tok, &line, &col);
+        error_at(p, "IndentationError", line, col, tok->t.kind == TK_INDENT
+                                                       ? "unexpected indent"
+                                                       : "unexpected unindent");
     } else {
         // After an operand CPython reads past a `not` that is not `not in`,
         // and past an `async` that is not `async for` where a comprehension
@@ -368,6 +377,10 @@ static void error_here(Parser *p, const char *type, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    if (tok->t.kind == TK_INDENT) {
+        tok_at(p, 1); // error_position looks at the token after an INDENT
+        tok = cur(p);
+    }
     int line, col;
     error_position(p, tok, &line, &col);
     error_at(p, type, line, col, "%s", message);
@@ -932,10 +945,12 @@ static Node *for_targets(Parser *p);
 // The targets after `for`, and the `in`. Without the `in`, CPython reads
 // them as an expression to find a better message.
 static Node *for_targets(Parser *p) {
-    Mark m = mark(p);
+    Mark m = begin_try(p);
     Node *target = star_targets(p, NULL);
-    if (!target) return NULL;
-    if (kind(p) == TK_IN) {
+    bool ok = target && kind(p) == TK_IN;
+    ok = end_try(p) && ok;
+    if (p->fatal) return NULL;
+    if (ok) {
         if (!check_target(p, target, TARGET_FOR)) return NULL;
         advance(p);
         return target;
@@ -945,7 +960,7 @@ static Node *for_targets(Parser *p) {
     Mark t = begin_try(p);
     Node *e = star_expressions(p, NULL);
     bool generic = p->generic;
-    bool ok = end_try(p) && e;
+    ok = end_try(p) && e;
     if (p->fatal) return NULL;
     if (ok) {
         if (!check_target(p, e, TARGET_FOR)) return NULL;
@@ -1774,6 +1789,20 @@ static Node *lambdef(Parser *p) {
 
 // `a b` inside brackets: CPython suggests the missing comma, or for print
 // and exec the missing parentheses.
+// CPython's expression_without_invalid succeeds as soon as one operand
+// parses: every operator after it is optional to a PEG parser.
+static bool operand(Parser *p) {
+    TokenKind k = kind(p);
+    while (k == TK_MINUS || k == TK_PLUS || k == TK_TILDE || k == TK_NOT || k == TK_AWAIT) {
+        advance(p);
+        k = kind(p);
+    }
+    if (k == TK_LAMBDA) return lambdef(p) != NULL;
+    if (!atom(p)) return false;
+    kind(p); // CPython looks for a trailer: a tokenizer error there wins
+    return !p->fatal;
+}
+
 // A disjunction `a` followed by the start of another expression. CPython's
 // second pass reads the other one (so a tokenizer error there wins), then
 // suggests the missing comma inside brackets, or for print and exec the
@@ -1789,10 +1818,10 @@ static bool juxtaposed(Parser *p, int start, Node *a) {
     }
     Mark m = begin_try(p);
     if (!legacy) p->no_invalid++;
-    Node *b = legacy ? star_expressions(p, NULL) : expression(p);
+    bool ok = legacy ? star_expressions(p, NULL) != NULL : operand(p);
     if (!legacy) p->no_invalid--;
     bool generic = p->generic;
-    bool ok = end_try(p) && b;
+    ok = end_try(p) && ok;
     if (p->fatal) return true;
     reset(p, m);
     if (!ok && legacy && !generic) {

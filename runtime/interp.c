@@ -408,6 +408,25 @@ bool vm_run_module(VM *vm, ObjCode *code, ObjDict *globals) {
     return r == RUN_RETURN;
 }
 
+bool vm_run_interactive(VM *vm, ObjCode *code, ObjDict *globals) {
+    if (!(code->flags & CODE_ASYNC)) return vm_run_module(vm, code, globals);
+    // top-level await: run the input as a task on the current event loop,
+    // so tasks created by earlier inputs run while it waits
+    Value loop_v;
+    if (!asyncio_get_event_loop(vm, &loop_v)) return false;
+    ObjLoop *loop = (ObjLoop *)AS_OBJ(loop_v);
+    ObjFunction *fn = ALLOC_OBJ(vm, ObjFunction, OBJ_FUNCTION);
+    fn->code = code;
+    fn->globals = globals;
+    fn->name = code->name;
+    vm_push_root(vm, OBJ_VAL(fn));
+    ObjCoroutine *co = coroutine_new(vm, fn, NULL, 0, NULL);
+    vm_pop_roots(vm, 1);
+    if (!co) return false;
+    Value ignored;
+    return loop_run_until_complete(vm, loop, OBJ_VAL(co), &ignored);
+}
+
 // ---- helpers for instructions --------------------------------------------------
 
 static void add_trace(VM *vm, Value exc, ObjCode *code, uint32_t at) {
@@ -1113,7 +1132,7 @@ dispatch:
             if (it->kind == ITER_RANGE) {
                 if (it->step > 0 ? it->index < it->stop : it->index > it->stop) {
                     PUSH(INT_VAL(it->index));
-                    it->index += it->step;
+                    if (__builtin_add_overflow(it->index, it->step, &it->index)) it->index = it->stop;
                     DISPATCH();
                 }
                 sp--;
@@ -1225,13 +1244,7 @@ dispatch:
     CASE(SET_UPDATE) {
         STORE_FRAME();
         Value iterable = POP();
-        ObjSet *s = (ObjSet *)AS_OBJ(PEEK(ARG));
-        Value it, item;
-        if (!value_iter(vm, iterable, &it)) THROW();
-        int r;
-        while ((r = iter_next(vm, it, &item)) > 0)
-            if (!set_add(vm, s, item)) THROW();
-        if (r < 0) THROW();
+        if (!set_update(vm, (ObjSet *)AS_OBJ(PEEK(ARG)), iterable)) THROW();
         DISPATCH();
     }
     CASE(DICT_UPDATE) {
@@ -1575,6 +1588,38 @@ dispatch:
             dict_set_str(vm, vm->builtins, str_intern(vm, "_", 1), v);
         }
         sp--;
+        DISPATCH();
+    }
+    CASE(BEFORE_WITH) {
+        // mgr -> bound __exit__ (or __aexit__), then __enter__() (or __aenter__())
+        STORE_FRAME();
+        Value mgr = PEEK(1);
+        bool is_async = ARG != 0;
+        Value enter, exit_fn;
+        ObjString *enter_name = str_intern(vm, is_async ? "__aenter__" : "__enter__", is_async ? 10 : 9);
+        ObjString *exit_name = str_intern(vm, is_async ? "__aexit__" : "__exit__", is_async ? 9 : 8);
+        if (!value_getattr(vm, mgr, enter_name, &enter) || !value_getattr(vm, mgr, exit_name, &exit_fn)) {
+            vm->exception = EMPTY_VAL;
+            vm_raise(vm, CLS_TYPE_ERROR, "'%s' object does not support the %scontext manager protocol",
+                     value_type_name(vm, mgr), is_async ? "asynchronous " : "");
+            THROW();
+        }
+        PEEK(1) = exit_fn;
+        PUSH(enter);
+        STORE_FRAME();
+        Value entered;
+        if (!vm_call(vm, enter, NULL, 0, NULL, &entered)) THROW();
+        PEEK(1) = entered;
+        DISPATCH();
+    }
+    CASE(WITH_EXCEPT_START) {
+        // [exit, prev, exc] -> [exit, prev, exc, exit(type, exc, None)]
+        STORE_FRAME();
+        Value exc = PEEK(1);
+        Value args[3] = {OBJ_VAL(value_class(vm, exc)), exc, NONE_VAL};
+        Value res;
+        if (!vm_call(vm, PEEK(3), args, 3, NULL, &res)) THROW();
+        PUSH(res);
         DISPATCH();
     }
 #if !COMPUTED_GOTO

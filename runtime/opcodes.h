@@ -30,7 +30,8 @@
     X(MAKE_FUNCTION) X(RETURN_VALUE) X(AWAIT)                                  \
     X(IMPORT_NAME) X(IMPORT_FROM)                                              \
     X(RAISE_VARARGS) X(RERAISE) X(PUSH_EXC_INFO) X(POP_EXCEPT)                 \
-    X(CHECK_EXC_MATCH) X(LOAD_ASSERTION_ERROR) X(PRINT_EXPR)
+    X(CHECK_EXC_MATCH) X(LOAD_ASSERTION_ERROR) X(PRINT_EXPR)                   \
+    X(BEFORE_WITH) X(WITH_EXCEPT_START)
 
 typedef enum {
 #define X(name) OP_##name,

@@ -140,6 +140,10 @@ void vm_free(VM *vm);
 // escaped (it is in vm->exception).
 bool vm_run_module(VM *vm, ObjCode *code, ObjDict *globals);
 
+// Run REPL input compiled with COMPILE_INTERACTIVE: input that awaits at top
+// level runs as a task on the current event loop (made on first use).
+bool vm_run_interactive(VM *vm, ObjCode *code, ObjDict *globals);
+
 // Call any callable from C. false with vm->exception set on failure.
 bool vm_call(VM *vm, Value callee, Value *args, int argc, ObjTuple *kwnames,
              Value *out);

@@ -396,6 +396,7 @@ static void too_deep(Parser *p) {
     Tok *tok = cur(p);
     error_at(p, "RecursionError", tok->t.line, tok->t.col,
              "maximum recursion depth exceeded during compilation");
+    p->generic = true; // no alternative is worth re-reading for its message
 }
 
 static bool enter(Parser *p) {
@@ -460,10 +461,6 @@ static bool starts_expression(TokenKind k) {
     default:
         return false;
     }
-}
-
-static bool name_is(const Node *node, const char *text) {
-    return node->kind == N_NAME && strcmp(node->as.name.chars, text) == 0;
 }
 
 static bool tok_is(const Tok *tok, const char *text) {
@@ -1803,40 +1800,50 @@ static bool operand(Parser *p) {
     return !p->fatal;
 }
 
-// A disjunction `a` followed by the start of another expression. CPython's
-// second pass reads the other one (so a tokenizer error there wins), then
-// suggests the missing comma inside brackets, or for print and exec the
-// missing parentheses. True when an error is set.
+// A disjunction `a` followed by the start of another expression: what
+// CPython's second pass tries there. First `a b` inside brackets, with `b`
+// read as a bare operand: the missing comma. Then a leading NAME followed by
+// anything but '(': the rest is read with every check on (an error inside it
+// wins), and for print and exec the missing parentheses are reported. True
+// when an error is set.
 static bool juxtaposed(Parser *p, int start, Node *a) {
-    bool legacy = name_is(a, "print") || name_is(a, "exec");
     const Tok *first = &p->toks[start];
-    if (!legacy && first->t.kind == TK_NAME) {
-        TokenKind next = p->toks[start + 1].t.kind;
-        if (next == TK_STRING || next == TK_FSTRING) return false;
-        if (tok_is(first, "match") || tok_is(first, "case") || tok_is(first, "_"))
-            return false;
+    bool name = first->t.kind == TK_NAME;
+    bool legacy = tok_is(first, "print") || tok_is(first, "exec");
+    TokenKind second = p->toks[start + 1].t.kind;
+    bool excluded = name && (second == TK_STRING || second == TK_FSTRING ||
+                             tok_is(first, "match") || tok_is(first, "case") ||
+                             tok_is(first, "_"));
+    if (!excluded) {
+        Mark m = begin_try(p);
+        p->no_invalid++;
+        bool ok = operand(p);
+        p->no_invalid--;
+        ok = end_try(p) && ok;
+        if (p->fatal) return true;
+        reset(p, m);
+        if (ok && !legacy && p->level > 0) {
+            node_error(p, a, "invalid syntax. Perhaps you forgot a comma?");
+            return true;
+        }
     }
-    Mark m = begin_try(p);
-    if (!legacy) p->no_invalid++;
-    bool ok = legacy ? star_expressions(p, NULL) != NULL : operand(p);
-    if (!legacy) p->no_invalid--;
+    if (!name || second == TK_LPAREN) return false;
+    Mark m = mark(p);
+    p->pos = start + 1;
+    Mark t = begin_try(p);
+    bool ok = star_expressions(p, NULL) != NULL;
     bool generic = p->generic;
     ok = end_try(p) && ok;
     if (p->fatal) return true;
-    reset(p, m);
-    if (!ok && legacy && !generic) {
+    if (!ok && !generic) {
+        reset(p, t);
         star_expressions(p, NULL); // its own error comes first
         return p->failed;
     }
-    if (!ok) return false;
-    if (legacy) {
-        node_error(p, a, "Missing parentheses in call to '%s'. Did you mean %s(...)?",
-                   a->as.name.chars, a->as.name.chars);
-    } else if (p->level > 0) {
-        node_error(p, a, "invalid syntax. Perhaps you forgot a comma?");
-    } else {
-        return false;
-    }
+    reset(p, m);
+    if (!ok || !legacy) return false;
+    node_error(p, a, "Missing parentheses in call to '%s'. Did you mean %s(...)?",
+               a->as.name.chars, a->as.name.chars);
     return true;
 }
 

@@ -427,7 +427,13 @@ bool vm_run_interactive(VM *vm, ObjCode *code, ObjDict *globals) {
     return loop_run_until_complete(vm, loop, OBJ_VAL(co), &ignored);
 }
 
-// ---- helpers for instructions --------------------------------------------------
+// ---- helpers for instructions
+
+static bool raise_interrupt(VM *vm) {
+    vm_interrupt = 0;
+    ObjClass *cls = vm->classes[CLS_KEYBOARD_INTERRUPT];
+    return vm_raise_value(vm, OBJ_VAL(exception_new(vm, cls, tuple_new(vm, 0))));
+} --------------------------------------------------
 
 static void add_trace(VM *vm, Value exc, ObjCode *code, uint32_t at) {
     if (!IS_OBJ_TYPE(exc, OBJ_EXCEPTION)) return;
@@ -1092,8 +1098,12 @@ dispatch:
     }
     CASE(JUMP_BACK) {
         ip = code->code + ARG;
-        if (vm->bytes_allocated > vm->next_gc || vm->gc_stress) {
+        if (vm->bytes_allocated > vm->next_gc || vm->gc_stress || vm_interrupt) {
             STORE_FRAME();
+            if (vm_interrupt) {
+                raise_interrupt(vm);
+                THROW();
+            }
             gc_collect(vm);
         }
         DISPATCH();
@@ -1389,6 +1399,11 @@ dispatch:
     }
     do_call: {
         STORE_FRAME();
+        if (vm_interrupt) {
+            sp = fiber->stack + fiber->sp;
+            raise_interrupt(vm);
+            THROW();
+        }
         if (vm->bytes_allocated > vm->next_gc || vm->gc_stress) {
             if (call_kwnames) vm_push_root(vm, OBJ_VAL(call_kwnames));
             gc_collect(vm);

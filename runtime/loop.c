@@ -193,12 +193,17 @@ static void sleep_for(double seconds) {
     struct timespec ts;
     ts.tv_sec = (time_t)seconds;
     ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0) {
+    while (nanosleep(&ts, &ts) != 0 && !vm_interrupt) {
     }
 }
 
 static bool run_once(VM *vm, ObjLoop *loop) {
     TimerHeap *timers = &loop->timers;
+    if (vm_interrupt) {
+        vm_interrupt = 0;
+        ObjClass *cls = vm->classes[CLS_KEYBOARD_INTERRUPT];
+        return vm_raise_value(vm, OBJ_VAL(exception_new(vm, cls, tuple_new(vm, 0))));
+    }
     if (timers->count > 100 && loop->cancelled_timers * 2 > timers->count) {
         timerheap_remove_if(timers, timer_dead, NULL);
         loop->cancelled_timers = 0;

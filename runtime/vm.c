@@ -11,6 +11,8 @@
 #include "runtime/gc.h"
 #include "runtime/modules.h"
 
+volatile sig_atomic_t vm_interrupt = 0;
+
 ObjClass *class_new(VM *vm, const char *name, ObjClass *base) {
     ObjClass *cls = ALLOC_OBJ(vm, ObjClass, OBJ_CLASS);
     cls->name = str_intern(vm, name, strlen(name));

@@ -133,6 +133,11 @@ struct VM {
     StrBuf out;            // stdout buffer (flushed before stderr writes)
 };
 
+// Set by a SIGINT handler; the dispatch loop raises KeyboardInterrupt at the
+// next call or backward jump, and the event loop stops waiting.
+#include <signal.h>
+extern volatile sig_atomic_t vm_interrupt;
+
 VM *vm_new(void);
 void vm_free(VM *vm);
 

@@ -1842,8 +1842,8 @@ static bool juxtaposed(Parser *p, int start, Node *a) {
     }
     reset(p, m);
     if (!ok || !legacy) return false;
-    node_error(p, a, "Missing parentheses in call to '%s'. Did you mean %s(...)?",
-               a->as.name.chars, a->as.name.chars);
+    const char *which = tok_is(first, "print") ? "print" : "exec";
+    node_error(p, a, "Missing parentheses in call to '%s'. Did you mean %s(...)?", which, which);
     return true;
 }
 

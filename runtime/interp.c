@@ -427,13 +427,13 @@ bool vm_run_interactive(VM *vm, ObjCode *code, ObjDict *globals) {
     return loop_run_until_complete(vm, loop, OBJ_VAL(co), &ignored);
 }
 
-// ---- helpers for instructions
+// ---- helpers for instructions ---------------------------------------------
 
 static bool raise_interrupt(VM *vm) {
     vm_interrupt = 0;
     ObjClass *cls = vm->classes[CLS_KEYBOARD_INTERRUPT];
     return vm_raise_value(vm, OBJ_VAL(exception_new(vm, cls, tuple_new(vm, 0))));
-} --------------------------------------------------
+}
 
 static void add_trace(VM *vm, Value exc, ObjCode *code, uint32_t at) {
     if (!IS_OBJ_TYPE(exc, OBJ_EXCEPTION)) return;

@@ -564,6 +564,8 @@ static int stack_effect(int op, uint32_t arg) {
     case OP_LOAD_ASSERTION_ERROR: case OP_WITH_EXCEPT_START:
         return 1;
     case OP_STORE_ATTR: case OP_DELETE_SUBSCR: case OP_MAP_ADD:
+    case OP_JUMP_IF_NOT_LT: case OP_JUMP_IF_NOT_LE: case OP_JUMP_IF_NOT_GT:
+    case OP_JUMP_IF_NOT_GE: case OP_JUMP_IF_NOT_EQ: case OP_JUMP_IF_NOT_NE:
         return -2;
     case OP_STORE_SUBSCR:
         return -3;
@@ -630,7 +632,8 @@ static void emit_jump(Emitter *e, int op, int label) { emit(e, op, (uint32_t)lab
 
 static bool is_jump(int op) {
     return op == OP_JUMP || op == OP_JUMP_BACK || op == OP_POP_JUMP_IF_FALSE || op == OP_POP_JUMP_IF_TRUE ||
-           op == OP_JUMP_IF_FALSE_OR_POP || op == OP_JUMP_IF_TRUE_OR_POP || op == OP_FOR_ITER;
+           op == OP_JUMP_IF_FALSE_OR_POP || op == OP_JUMP_IF_TRUE_OR_POP || op == OP_FOR_ITER ||
+           (op >= OP_JUMP_IF_NOT_LT && op <= OP_JUMP_IF_NOT_NE);
 }
 
 static void push_handler(Emitter *e, int label, int depth) {
@@ -829,6 +832,23 @@ static void emit_call(Emitter *e, Node *n) {
     }
 }
 
+// Jump to `label` when `test` is false. A single ordering or equality
+// comparison becomes one fused compare-and-branch instruction.
+static void emit_jump_if_false(Emitter *e, Node *test, int label) {
+    if (test->kind == N_COMPARE && test->as.compare.comparators.count == 1) {
+        AstOp op = test->as.compare.ops[0];
+        if (op >= AST_LT && op <= AST_NE) {
+            emit_expr(e, test->as.compare.left);
+            emit_expr(e, test->as.compare.comparators.items[0]);
+            e->line = test->line;
+            emit_jump(e, OP_JUMP_IF_NOT_LT + (int)(op - AST_LT), label);
+            return;
+        }
+    }
+    emit_expr(e, test);
+    emit_jump(e, OP_POP_JUMP_IF_FALSE, label);
+}
+
 static void emit_compare(Emitter *e, Node *n) {
     static const int ops[] = {
         [AST_LT] = OP_COMPARE_LT, [AST_LE] = OP_COMPARE_LE, [AST_GT] = OP_COMPARE_GT,
@@ -991,10 +1011,7 @@ static void emit_comprehension_body(Emitter *e, Node *n) {
         emit_jump(e, OP_FOR_ITER, exits[g]);
         // store target
         store_target(e, gen->target);
-        for (int i = 0; i < gen->ifs.count; i++) {
-            emit_expr(e, gen->ifs.items[i]);
-            emit_jump(e, OP_POP_JUMP_IF_FALSE, tops[g]);
-        }
+        for (int i = 0; i < gen->ifs.count; i++) emit_jump_if_false(e, gen->ifs.items[i], tops[g]);
     }
     if (build == OP_BUILD_MAP) {
         emit_expr(e, n->as.comp.elt);
@@ -1169,8 +1186,7 @@ static void emit_expr(Emitter *e, Node *n) {
         break;
     case N_IFEXP: {
         int orelse = new_label(e), end = new_label(e);
-        emit_expr(e, n->as.ifexp.test);
-        emit_jump(e, OP_POP_JUMP_IF_FALSE, orelse);
+        emit_jump_if_false(e, n->as.ifexp.test, orelse);
         emit_expr(e, n->as.ifexp.body);
         emit_jump(e, OP_JUMP, end);
         place(e, orelse);
@@ -1615,8 +1631,7 @@ static void emit_stmt(Emitter *e, Node *n) {
         break;
     case N_IF: {
         int orelse = new_label(e), end = new_label(e);
-        emit_expr(e, n->as.cond.test);
-        emit_jump(e, OP_POP_JUMP_IF_FALSE, orelse);
+        emit_jump_if_false(e, n->as.cond.test, orelse);
         emit_stmts(e, &n->as.cond.body);
         if (n->as.cond.orelse.count) emit_jump(e, OP_JUMP, end);
         place(e, orelse);
@@ -1628,10 +1643,7 @@ static void emit_stmt(Emitter *e, Node *n) {
         int top = new_label(e), orelse = new_label(e), end = new_label(e);
         place(e, top);
         bool forever = n->as.cond.test->kind == N_TRUE;
-        if (!forever) {
-            emit_expr(e, n->as.cond.test);
-            emit_jump(e, OP_POP_JUMP_IF_FALSE, orelse);
-        }
+        if (!forever) emit_jump_if_false(e, n->as.cond.test, orelse);
         push_fblock(e, FB_WHILE, end, top);
         emit_stmts(e, &n->as.cond.body);
         e->fblock_count--;
@@ -1763,6 +1775,8 @@ static ObjCode *finish(Emitter *e, const char *name, int name_len, int first_lin
     e->consts = NULL;
     code->names = e->names;
     code->name_count = e->name_count;
+    code->global_cache = calloc(e->name_count ? e->name_count : 1, sizeof(GlobalCache));
+    if (!code->global_cache) abort();
     e->names = NULL;
     code->exc_table = table;
     code->exc_count = exc_count;

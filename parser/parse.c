@@ -1814,15 +1814,16 @@ static bool juxtaposed(Parser *p, int start, Node *a) {
     bool excluded = name && (second == TK_STRING || second == TK_FSTRING ||
                              tok_is(first, "match") || tok_is(first, "case") ||
                              tok_is(first, "_"));
+    bool operand_ok = false;
     if (!excluded) {
         Mark m = begin_try(p);
         p->no_invalid++;
-        bool ok = operand(p);
+        operand_ok = operand(p);
         p->no_invalid--;
-        ok = end_try(p) && ok;
+        operand_ok = end_try(p) && operand_ok;
         if (p->fatal) return true;
         reset(p, m);
-        if (ok && !legacy && p->level > 0) {
+        if (operand_ok && !legacy && p->level > 0) {
             node_error(p, a, "invalid syntax. Perhaps you forgot a comma?");
             return true;
         }
@@ -1835,13 +1836,15 @@ static bool juxtaposed(Parser *p, int start, Node *a) {
     bool generic = p->generic;
     ok = end_try(p) && ok;
     if (p->fatal) return true;
-    if (!ok && !generic) {
+    // (Once an operand was read there, CPython reuses it: nothing inside
+    // the rest gets reported.)
+    if (!ok && !generic && !operand_ok) {
         reset(p, t);
         star_expressions(p, NULL); // its own error comes first
         return p->failed;
     }
     reset(p, m);
-    if (!ok || !legacy) return false;
+    if (!(ok || operand_ok) || !legacy) return false;
     const char *which = tok_is(first, "print") ? "print" : "exec";
     node_error(p, a, "Missing parentheses in call to '%s'. Did you mean %s(...)?", which, which);
     return true;
@@ -2610,8 +2613,18 @@ static Node *expression_statement(Parser *p) {
     }
     if (augmented_op(k, &op)) {
         if (!single_target(first)) {
-            node_error(p, first, "'%s' is an illegal expression for augmented assignment",
-                       expr_name(first));
+            // CPython names the bad target only when a value follows
+            Mark m = begin_try(p);
+            advance(p);
+            bool ok = (kind(p) == TK_YIELD ? yield_expr(p) : star_expressions(p, NULL)) != NULL;
+            ok = end_try(p) && ok;
+            if (p->fatal) return NULL;
+            reset(p, m);
+            if (ok)
+                node_error(p, first, "'%s' is an illegal expression for augmented assignment",
+                           expr_name(first));
+            else
+                invalid_syntax(p);
             return NULL;
         }
         advance(p);

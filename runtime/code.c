@@ -53,7 +53,8 @@ static void note(VM *vm, const ObjCode *code, uint32_t ins, FILE *out) {
         break;
     case OP_JUMP: case OP_JUMP_BACK: case OP_POP_JUMP_IF_FALSE:
     case OP_POP_JUMP_IF_TRUE: case OP_JUMP_IF_FALSE_OR_POP:
-    case OP_JUMP_IF_TRUE_OR_POP: case OP_FOR_ITER:
+    case OP_JUMP_IF_TRUE_OR_POP: case OP_FOR_ITER: case OP_JUMP_IF_NOT_LT: case OP_JUMP_IF_NOT_LE:
+    case OP_JUMP_IF_NOT_GT: case OP_JUMP_IF_NOT_GE: case OP_JUMP_IF_NOT_EQ: case OP_JUMP_IF_NOT_NE:
         fprintf(out, " (to %u)", arg);
         break;
     case OP_LOAD_SMALL_INT:

@@ -123,6 +123,7 @@ static bool insert_new(VM *vm, ObjDict *d, Value key, Value value, uint64_t hash
     e->value = value;
     e->hash = hash;
     d->count++;
+    d->version++;
     return true;
 }
 

@@ -261,6 +261,7 @@ static void free_object(VM *vm, Obj *obj) {
         free(c->lines);
         free(c->consts);
         free(c->names);
+        free(c->global_cache);
         free(c->local_names);
         free(c->cell_slots);
         free(c->free_names);

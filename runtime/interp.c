@@ -804,8 +804,34 @@ dispatch:
     }
     CASE(LOAD_GLOBAL) {
         ObjString *name = code->names[ARG];
-        Value *found = dict_find_str(frame->func->globals, name);
-        if (!found) found = dict_find_str(vm->builtins, name);
+        ObjDict *globals = frame->func->globals;
+        GlobalCache *cache = &code->global_cache[ARG];
+        if (cache->where == 1) {
+            if (cache->index < globals->used && globals->entries[cache->index].key.as.o == (Obj *)name &&
+                IS_OBJ(globals->entries[cache->index].key)) {
+                PUSH(globals->entries[cache->index].value);
+                DISPATCH();
+            }
+        } else if (cache->where == 2 && cache->version == globals->version) {
+            ObjDict *b = vm->builtins;
+            if (cache->index < b->used && b->entries[cache->index].key.as.o == (Obj *)name &&
+                IS_OBJ(b->entries[cache->index].key)) {
+                PUSH(b->entries[cache->index].value);
+                DISPATCH();
+            }
+        }
+        Value *found = dict_find_str(globals, name);
+        if (found) {
+            cache->where = 1;
+            cache->index = (uint32_t)(((char *)found - (char *)globals->entries) / sizeof(DictEntry));
+        } else {
+            found = dict_find_str(vm->builtins, name);
+            if (found) {
+                cache->where = 2;
+                cache->version = globals->version;
+                cache->index = (uint32_t)(((char *)found - (char *)vm->builtins->entries) / sizeof(DictEntry));
+            }
+        }
         if (!found) {
             STORE_FRAME();
             vm_raise(vm, CLS_NAME_ERROR, "name '%s' is not defined", name->chars);
@@ -1077,6 +1103,34 @@ dispatch:
     COMPARE_CASE(COMPARE_EQ, CMP_EQ, ==)
     COMPARE_CASE(COMPARE_NE, CMP_NE, !=)
 #undef COMPARE_CASE
+
+#define COMPARE_JUMP(NAME, COP, OPER)                                          \
+    CASE(NAME) {                                                               \
+        Value b = PEEK(1), a = PEEK(2);                                        \
+        if (IS_INT(a) && IS_INT(b)) {                                          \
+            sp -= 2;                                                           \
+            if (!(AS_INT(a) OPER AS_INT(b))) ip = code->code + ARG;            \
+            DISPATCH();                                                        \
+        }                                                                      \
+        if (IS_FLOAT(a) && IS_FLOAT(b)) {                                      \
+            sp -= 2;                                                           \
+            if (!(AS_FLOAT(a) OPER AS_FLOAT(b))) ip = code->code + ARG;        \
+            DISPATCH();                                                        \
+        }                                                                      \
+        STORE_FRAME();                                                         \
+        Value v;                                                               \
+        if (!value_compare(vm, COP, a, b, &v)) THROW();                        \
+        sp -= 2;                                                               \
+        if (!value_truthy(v)) ip = code->code + ARG;                           \
+        DISPATCH();                                                            \
+    }
+    COMPARE_JUMP(JUMP_IF_NOT_LT, CMP_LT, <)
+    COMPARE_JUMP(JUMP_IF_NOT_LE, CMP_LE, <=)
+    COMPARE_JUMP(JUMP_IF_NOT_GT, CMP_GT, >)
+    COMPARE_JUMP(JUMP_IF_NOT_GE, CMP_GE, >=)
+    COMPARE_JUMP(JUMP_IF_NOT_EQ, CMP_EQ, ==)
+    COMPARE_JUMP(JUMP_IF_NOT_NE, CMP_NE, !=)
+#undef COMPARE_JUMP
 
     CASE(IS_OP) {
         bool same = value_same(PEEK(2), PEEK(1));
@@ -1359,11 +1413,42 @@ dispatch:
         uint32_t call_at;
         int call_argc;
         ObjTuple *call_kwnames;
-    CASE(CALL)
+    CASE(CALL) {
         call_argc = (int)ARG;
         call_kwnames = NULL;
+        Value callee = PEEK(call_argc + 1);
+        if (IS_OBJ_TYPE(callee, OBJ_FUNCTION)) {
+            // fast path: a plain Python function with exactly its positional
+            // arguments, room on the stack and nothing pending
+            ObjFunction *fn = (ObjFunction *)AS_OBJ(callee);
+            ObjCode *callee_code = fn->code;
+            bool awaited = INSTR_OP(*ip) == OP_AWAIT;
+            if (callee_code->param_count == call_argc &&
+                !(callee_code->flags & (CODE_VARARGS | CODE_VARKW)) && callee_code->kwonly_count == 0 &&
+                (!(callee_code->flags & CODE_ASYNC) || awaited) &&
+                fiber->frame_count < fiber->frame_capacity &&
+                fiber->frame_count < (uint32_t)vm->recursion_limit &&
+                (size_t)(sp - fiber->stack) + callee_code->max_stack + 1 <= fiber->stack_capacity &&
+                !vm_interrupt && vm->bytes_allocated <= vm->next_gc && !vm->gc_stress) {
+                frame->ip = (callee_code->flags & CODE_ASYNC) ? ip + 1 : ip;
+                Value *args = sp - call_argc;
+                for (int i = call_argc; i < callee_code->local_count; i++) args[i] = EMPTY_VAL;
+                frame = &fiber->frames[fiber->frame_count++];
+                frame->func = fn;
+                frame->base = (uint32_t)(args - fiber->stack);
+                frame->flags = 0;
+                frame->coro = NULL;
+                code = callee_code;
+                ip = code->code;
+                slots = args;
+                sp = args + code->local_count;
+                consts = code->consts;
+                DISPATCH();
+            }
+        }
         call_at = (uint32_t)(sp - fiber->stack) - (uint32_t)call_argc - 1;
         goto do_call;
+    }
     CASE(CALL_KW) {
         call_kwnames = (ObjTuple *)AS_OBJ(POP());
         call_argc = (int)ARG - (int)call_kwnames->length;

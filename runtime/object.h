@@ -94,6 +94,7 @@ struct ObjDict {
     uint32_t used;        // entries slots used (live + deleted)
     uint32_t capacity;    // entries capacity
     uint32_t index_size;  // power of two
+    uint32_t version;     // bumped whenever a new key is added (global caches)
 };
 
 // set and frozenset: CPython's own table (setobject.c), not insertion-ordered,
@@ -175,6 +176,13 @@ enum {
     CODE_MODULE = 16,
 };
 
+// LOAD_GLOBAL's inline cache, one per name: where the name was last found.
+typedef struct {
+    uint32_t index;    // entry index in the globals or builtins dict
+    uint32_t version;  // globals' version when found in builtins
+    uint8_t where;     // 0 unknown, 1 globals, 2 builtins
+} GlobalCache;
+
 typedef struct ObjCode {
     Obj obj;
     uint32_t *code;        // fixed 32-bit instructions: op | arg << 8
@@ -184,6 +192,7 @@ typedef struct ObjCode {
     uint32_t const_count;
     ObjString **names;     // global / attribute names
     uint32_t name_count;
+    GlobalCache *global_cache; // name_count entries
     ObjString **local_names; // slot names (params first)
     uint16_t local_count;
     uint16_t param_count;  // positional parameters

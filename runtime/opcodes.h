@@ -31,7 +31,9 @@
     X(IMPORT_NAME) X(IMPORT_FROM)                                              \
     X(RAISE_VARARGS) X(RERAISE) X(PUSH_EXC_INFO) X(POP_EXCEPT)                 \
     X(CHECK_EXC_MATCH) X(LOAD_ASSERTION_ERROR) X(PRINT_EXPR)                   \
-    X(BEFORE_WITH) X(WITH_EXCEPT_START)
+    X(BEFORE_WITH) X(WITH_EXCEPT_START)                                        \
+    X(JUMP_IF_NOT_LT) X(JUMP_IF_NOT_LE) X(JUMP_IF_NOT_GT) X(JUMP_IF_NOT_GE)    \
+    X(JUMP_IF_NOT_EQ) X(JUMP_IF_NOT_NE)
 
 typedef enum {
 #define X(name) OP_##name,

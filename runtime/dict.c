@@ -28,7 +28,7 @@ static inline uint64_t int_hash(int64_t v) {
 // Strings use their cached hash, ints the formula above, the rest value_hash.
 static inline bool key_hash(VM *vm, Value key, uint64_t *out) {
     if (IS_OBJ_TYPE(key, OBJ_STRING)) {
-        *out = ((ObjString *)AS_OBJ(key))->hash;
+        *out = str_hash((ObjString *)AS_OBJ(key));
         return true;
     }
     if (IS_INTLIKE(key)) {
@@ -171,7 +171,7 @@ bool dict_delete(VM *vm, ObjDict *dict, Value key, bool *found) {
 Value *dict_find_str(ObjDict *dict, ObjString *key) {
     if (!dict->index_size) return NULL;
     size_t mask = dict->index_size - 1;
-    uint64_t hash = key->hash;
+    uint64_t hash = str_hash(key);
     size_t i = (size_t)hash & mask;
     uint64_t perturb = hash;
     for (;;) {
@@ -197,7 +197,7 @@ void dict_set_str(VM *vm, ObjDict *dict, ObjString *key, Value value) {
         *slot = value;
         return;
     }
-    if (!insert_new(vm, dict, OBJ_VAL(key), value, key->hash)) {
+    if (!insert_new(vm, dict, OBJ_VAL(key), value, str_hash(key))) {
         fputs("asyncrun: out of memory\n", stderr);
         abort();
     }

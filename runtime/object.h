@@ -48,6 +48,7 @@ struct Obj {
     uint8_t type;   // ObjType
     uint8_t marked;
     uint8_t flags;  // per-type bits (e.g. ObjString interned)
+    uint8_t size_class; // the collector's allocation class (SIZE_CLASS_LARGE: malloc)
 };
 
 #define OBJ_TYPE(v) (AS_OBJ(v)->type)
@@ -429,6 +430,12 @@ ObjString *str_from_cstr(VM *vm, const char *cstr);
 ObjString *str_intern(VM *vm, const char *chars, size_t length);
 ObjString *str_take(VM *vm, char *chars, size_t length); // takes malloc'd bytes
 uint32_t str_hash_bytes(const char *chars, size_t length);
+// A string's hash, computed on first use (0 means "not yet": str_hash_bytes
+// never returns 0).
+static inline uint32_t str_hash(ObjString *s) {
+    if (!s->hash) s->hash = str_hash_bytes(s->chars, s->length);
+    return s->hash;
+}
 bool str_equal(const ObjString *a, const ObjString *b);
 
 ObjTuple *tuple_new(VM *vm, uint32_t length); // items set to NONE

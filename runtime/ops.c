@@ -334,7 +334,7 @@ static bool hash_rec(VM *vm, Value v, uint64_t *out, int depth) {
         return vm_raise(vm, CLS_RECURSION_ERROR, "maximum recursion depth exceeded");
     switch ((ObjType)o->type) {
     case OBJ_STRING:
-        *out = ((ObjString *)o)->hash;
+        *out = str_hash((ObjString *)o);
         return true;
     case OBJ_TUPLE:
         return hash_tuple(vm, (ObjTuple *)o, out, depth + 1);

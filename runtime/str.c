@@ -91,7 +91,6 @@ static ObjString *alloc_string(VM *vm, size_t length) {
 }
 
 static ObjString *finish(ObjString *s) {
-    s->hash = str_hash_bytes(s->chars, s->length);
     s->cp_length = utf8_count(s->chars, s->length);
     return s;
 }
@@ -115,7 +114,7 @@ ObjString *str_take(VM *vm, char *chars, size_t length) {
 }
 
 bool str_equal(const ObjString *a, const ObjString *b) {
-    return a == b || (a->hash == b->hash && a->length == b->length &&
+    return a == b || ((!a->hash || !b->hash || a->hash == b->hash) && a->length == b->length &&
                       memcmp(a->chars, b->chars, a->length) == 0);
 }
 
@@ -155,6 +154,7 @@ ObjString *str_intern(VM *vm, const char *chars, size_t length) {
     ObjString *s = alloc_string(vm, length);
     if (length) memcpy(s->chars, chars, length);
     finish(s);
+    s->hash = hash;
     s->obj.flags |= STR_INTERNED;
     intern_insert(vm->intern, vm->intern_capacity, s);
     vm->intern_count++;
@@ -413,7 +413,6 @@ ObjString *str_concat(VM *vm, ObjString *a, ObjString *b) {
     ObjString *s = alloc_string(vm, (size_t)a->length + b->length);
     memcpy(s->chars, a->chars, a->length);
     memcpy(s->chars + a->length, b->chars, b->length);
-    s->hash = str_hash_bytes(s->chars, s->length);
     s->cp_length = a->cp_length + b->cp_length;
     return s;
 }
@@ -438,7 +437,6 @@ ObjString *str_repeat(VM *vm, ObjString *s, int64_t count) {
             done += n;
         }
     }
-    r->hash = str_hash_bytes(r->chars, total);
     r->cp_length = (uint32_t)(s->cp_length * (uint64_t)count);
     return r;
 }
@@ -1390,7 +1388,6 @@ static bool str_join(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *ou
         memcpy(p, part->chars, part->length);
         p += part->length;
     }
-    r->hash = str_hash_bytes(r->chars, total);
     r->cp_length = (uint32_t)cps;
     *out = OBJ_VAL(r);
     return true;

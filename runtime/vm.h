@@ -83,9 +83,14 @@ typedef enum { CLOCK_REAL, CLOCK_VIRTUAL } ClockMode;
 
 #define VM_MAX_NATIVE_DEPTH 200
 
+#define GC_SIZE_CLASSES 32         // small objects: 16 to 512 bytes
+#define GC_SIZE_CLASS_LARGE 0xFF
+
 struct VM {
     // memory
     Obj *objects;
+    Obj *free_objects[GC_SIZE_CLASSES]; // free lists of small objects
+    struct PoolBlock *pool_blocks;      // their 64 KiB blocks
     size_t bytes_allocated;
     size_t next_gc;
     bool gc_stress;

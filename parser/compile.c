@@ -37,7 +37,9 @@ typedef struct {
     int line, col;
 } Symbol;
 
-typedef enum { SCOPE_MODULE, SCOPE_FUNCTION, SCOPE_COMPREHENSION } ScopeKind;
+// A class body runs like a function whose assignments go to a namespace
+// dict (slot 0); functions nested in it do not see its names.
+typedef enum { SCOPE_MODULE, SCOPE_FUNCTION, SCOPE_COMPREHENSION, SCOPE_CLASS } ScopeKind;
 
 typedef struct Scope Scope;
 struct Scope {
@@ -377,9 +379,18 @@ static void analyze_stmt(Unit *u, Scope *s, Node *n) {
         analyze_function(u, s, n);
         bind_name(u, s, n->as.function.name, n->line, n->col);
         break;
-    case N_CLASSDEF:
-        fail(u, n->line, n->col, "class definitions are not supported yet");
+    case N_CLASSDEF: {
+        analyze_list(u, s, &n->as.classdef.bases);
+        analyze_list(u, s, &n->as.classdef.decorators);
+        if (n->as.classdef.keyword_count)
+            fail(u, n->line, n->col, "class keyword arguments (metaclass=...) are not supported");
+        Scope *child = scope_new(u, s, SCOPE_CLASS);
+        child->is_async = false;
+        sym_add(child, ".namespace", 10, SYM_PARAM | SYM_ASSIGNED, n->line, n->col);
+        analyze_stmts(u, child, &n->as.classdef.body);
+        bind_name(u, s, n->as.classdef.name, n->line, n->col);
         break;
+    }
     case N_IMPORT:
     case N_IMPORTFROM:
         for (int i = 0; i < n->as.import.count; i++) {
@@ -411,6 +422,7 @@ static void analyze_stmts(Unit *u, Scope *s, NodeList *body) {
 // function binds it.
 static bool capture(Scope *s, const char *name, int length) {
     for (Scope *p = s->parent; p && p->kind != SCOPE_MODULE; p = p->parent) {
+        if (p->kind == SCOPE_CLASS) continue; // class names are not visible inside
         Symbol *sym = sym_find(p, name, length);
         if (!sym) continue;
         if (sym->flags & SYM_GLOBAL) return false;
@@ -450,6 +462,7 @@ static void resolve(Unit *u) {
             }
             if (sym->flags & (SYM_ASSIGNED | SYM_PARAM)) continue;
             if (sym->flags & SYM_FREE) continue;
+            if (s->kind == SCOPE_CLASS && !(sym->flags & SYM_USED)) continue;
             if (capture(s, sym->name, sym->length)) {
                 sym = &s->syms[k];
                 sym->flags |= SYM_FREE;
@@ -471,6 +484,8 @@ static void layout(Scope *s, Node *fn) {
             for (int i = 0; i < count; i++)
                 if (params[i].kind == order[o])
                     sym_find(s, params[i].name.chars, params[i].name.length)->index = slot++;
+    } else if (s->kind == SCOPE_CLASS) {
+        sym_find(s, ".namespace", 10)->index = slot++;
     } else {
         sym_find(s, ".0", 2)->index = slot++;
     }
@@ -482,6 +497,7 @@ static void layout(Scope *s, Node *fn) {
             sym->index = free_index++;
             continue;
         }
+        if (s->kind == SCOPE_CLASS) continue; // class names live in the namespace
         if ((sym->flags & (SYM_ASSIGNED | SYM_PARAM)) && sym->index < 0) sym->index = slot++;
     }
     s->local_count = slot;
@@ -555,13 +571,15 @@ static int stack_effect(int op, uint32_t arg) {
     case OP_CONTAINS_OP: case OP_POP_JUMP_IF_FALSE: case OP_POP_JUMP_IF_TRUE:
     case OP_JUMP_IF_FALSE_OR_POP: case OP_JUMP_IF_TRUE_OR_POP: case OP_LIST_APPEND: case OP_SET_ADD:
     case OP_LIST_EXTEND: case OP_SET_UPDATE: case OP_DICT_UPDATE: case OP_DICT_MERGE:
-    case OP_RETURN_VALUE: case OP_RERAISE: case OP_POP_EXCEPT: case OP_PRINT_EXPR:
+    case OP_RETURN_VALUE: case OP_RERAISE: case OP_POP_EXCEPT: case OP_PRINT_EXPR: case OP_STORE_NAME:
         return -1;
+    case OP_BUILD_CLASS:
+        return -2;
     case OP_COPY: case OP_LOAD_CONST: case OP_LOAD_NONE: case OP_LOAD_TRUE: case OP_LOAD_FALSE:
     case OP_LOAD_SMALL_INT: case OP_LOAD_FAST: case OP_LOAD_CELL: case OP_LOAD_FREE:
     case OP_LOAD_CELL_REF: case OP_LOAD_FREE_REF: case OP_LOAD_GLOBAL: case OP_LOAD_METHOD:
     case OP_FOR_ITER: case OP_IMPORT_NAME: case OP_IMPORT_FROM: case OP_PUSH_EXC_INFO:
-    case OP_LOAD_ASSERTION_ERROR: case OP_WITH_EXCEPT_START:
+    case OP_LOAD_ASSERTION_ERROR: case OP_WITH_EXCEPT_START: case OP_LOAD_NAME:
         return 1;
     case OP_STORE_ATTR: case OP_DELETE_SUBSCR: case OP_MAP_ADD:
     case OP_JUMP_IF_NOT_LT: case OP_JUMP_IF_NOT_LE: case OP_JUMP_IF_NOT_GT:
@@ -692,6 +710,19 @@ typedef enum { ACCESS_LOAD, ACCESS_STORE, ACCESS_DELETE } Access;
 
 static void emit_name(Emitter *e, Name name, Access access, int line, int col) {
     Scope *s = e->scope;
+    if (s->kind == SCOPE_CLASS) {
+        Symbol *sym = sym_find(s, name.chars, name.length);
+        if (sym && (sym->flags & SYM_FREE) && !(sym->flags & SYM_ASSIGNED) && access == ACCESS_LOAD) {
+            emit(e, OP_LOAD_FREE, (uint32_t)sym->index);
+            return;
+        }
+        if (!sym || !(sym->flags & SYM_GLOBAL)) {
+            uint32_t idx = add_name(e, name.chars, name.length);
+            emit(e, access == ACCESS_LOAD ? OP_LOAD_NAME : access == ACCESS_STORE ? OP_STORE_NAME : OP_DELETE_NAME,
+                 idx);
+            return;
+        }
+    }
     Symbol *sym = s->kind == SCOPE_MODULE ? NULL : sym_find(s, name.chars, name.length);
     if (sym && !(sym->flags & SYM_GLOBAL)) {
         if ((sym->flags & SYM_FREE) && !(sym->flags & SYM_PARAM)) {
@@ -1347,7 +1378,8 @@ static void unwind_to(Emitter *e, int stop, bool preserve_top) {
 }
 
 static void emit_return(Emitter *e, Node *n) {
-    if (e->scope->kind == SCOPE_MODULE) fail(e->u, n->line, n->col, "'return' outside function");
+    if (e->scope->kind == SCOPE_MODULE || e->scope->kind == SCOPE_CLASS)
+        fail(e->u, n->line, n->col, "'return' outside function");
     int depth = e->depth;
     if (n->as.unary.operand) emit_expr(e, n->as.unary.operand);
     else emit(e, OP_LOAD_NONE, 0);
@@ -1685,6 +1717,22 @@ static void emit_stmt(Emitter *e, Node *n) {
         emit_name(e, n->as.function.name, ACCESS_STORE, n->line, n->col);
         break;
     }
+    case N_CLASSDEF: {
+        for (int i = 0; i < n->as.classdef.decorators.count; i++) emit_expr(e, n->as.classdef.decorators.items[i]);
+        Scope *child = take_child(e);
+        ObjCode *body = emit_function_code(e, NULL, child, n->as.classdef.name.chars, n->as.classdef.name.length, n);
+        e->line = n->line;
+        emit_closure_and_make(e, body, child, 0);
+        emit_str_const(e, n->as.classdef.name.chars, n->as.classdef.name.length);
+        if (has_starred(&n->as.classdef.bases)) fail(e->u, n->line, n->col, "starred base classes are not supported");
+        for (int i = 0; i < n->as.classdef.bases.count; i++) emit_expr(e, n->as.classdef.bases.items[i]);
+        emit(e, OP_BUILD_TUPLE, (uint32_t)n->as.classdef.bases.count);
+        e->line = n->line;
+        emit(e, OP_BUILD_CLASS, 0);
+        for (int i = 0; i < n->as.classdef.decorators.count; i++) emit(e, OP_CALL, 1);
+        emit_name(e, n->as.classdef.name, ACCESS_STORE, n->line, n->col);
+        break;
+    }
     case N_IMPORT:
         for (int i = 0; i < n->as.import.count; i++) {
             Name name = n->as.import.names[i];
@@ -1817,7 +1865,7 @@ static ObjCode *finish(Emitter *e, const char *name, int name_len, int first_lin
         code->param_count = (uint16_t)npos;
         code->kwonly_count = (uint16_t)nkw;
         if (fn->as.function.is_async) code->flags |= CODE_ASYNC;
-    } else if (s->kind == SCOPE_COMPREHENSION) {
+    } else if (s->kind == SCOPE_COMPREHENSION || s->kind == SCOPE_CLASS) {
         code->param_count = 1;
     }
     int max = s->local_count + e->max_depth + 4;
@@ -1832,7 +1880,7 @@ static ObjString *make_qualname(Emitter *parent, const char *name, int len) {
     StrBuf buf;
     strbuf_init(&buf);
     strbuf_append(&buf, parent->qualname->chars, parent->qualname->length);
-    strbuf_append_cstr(&buf, ".<locals>.");
+    strbuf_append_cstr(&buf, parent->scope->kind == SCOPE_CLASS ? "." : ".<locals>.");
     strbuf_append(&buf, name, (size_t)len);
     ObjString *q = str_intern(vm, buf.chars, buf.length);
     strbuf_free(&buf);
@@ -1858,7 +1906,11 @@ static ObjCode *emit_function_code(Emitter *parent, Node *fn, Scope *scope, cons
             !((sym->flags & SYM_FREE) && !(sym->flags & SYM_PARAM)))
             emit(&e, OP_MAKE_CELL, (uint32_t)sym->index);
     }
-    if (comp) {
+    if (comp && comp->kind == N_CLASSDEF) {
+        emit_stmts(&e, &comp->as.classdef.body);
+        emit(&e, OP_LOAD_FAST, 0);
+        emit(&e, OP_RETURN_VALUE, 0);
+    } else if (comp) {
         emit_comprehension_body(&e, comp);
     } else {
         emit_stmts(&e, &fn->as.function.body);

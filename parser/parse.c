@@ -180,15 +180,15 @@ static void error_at(Parser *p, const char *type, int line, int col,
 #define node_error(p, node, ...)                                               \
     error_at((p), "SyntaxError", (node)->line, (node)->col, __VA_ARGS__)
 
-// As in CPython, a tokenizer error ends the parse even while an alternative
-// is being tried.
 enum { LATE_SYMTABLE, LATE_COMPILER };
 
 static void late_error(Parser *p, int stage, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+// The same text parses to the same call or parameter list whichever way it
+// is tried, so errors found while trying alternatives count as well.
 static void late_error(Parser *p, int stage, int line, int col, const char *fmt, ...) {
-    if (p->quiet || p->late[stage].message[0]) return;
+    if (p->late[stage].message[0]) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->late[stage].message, sizeof p->late[stage].message, fmt, ap);
@@ -197,6 +197,8 @@ static void late_error(Parser *p, int stage, int line, int col, const char *fmt,
     p->late[stage].col = col;
 }
 
+// As in CPython, a tokenizer error ends the parse even while an alternative
+// is being tried.
 static void lexer_error(Parser *p) {
     if (p->fatal || (p->failed && !p->quiet)) return; // first error wins
     p->failed = true;
@@ -308,9 +310,8 @@ static bool end_try(Parser *p) {
 }
 
 // Where an error at `tok` points. At the end of input CPython counts the
-// whole last line as the column.
-// INDENT and DEDENT have no column of their own there: CPython shows the one
-// before the next token, and none (-1) respectively.
+// whole last line as the column; an INDENT shows the column before the next
+// token, a DEDENT none (-1).
 static void error_position(Parser *p, const Tok *tok, int *line, int *col) {
     *line = tok->t.line;
     *col = tok->t.col;
@@ -921,7 +922,10 @@ static Node *field_expression(Parser *p, const char *text, size_t length,
     sub.field_col = col;
     Node *value = group_contents(&sub, TK_EOF, NULL);
     if (value && kind(&sub) != TK_EOF) invalid_syntax(&sub);
-    if (sub.failed) p->failed = true;
+    if (sub.failed) {
+        p->failed = true;
+        p->generic = sub.generic;
+    }
     if (sub.fatal) p->fatal = true;
     lex_free(sub.lexer);
     free(sub.toks);
@@ -937,7 +941,6 @@ static bool is_comp_start(Parser *p) {
 }
 
 static Node *star_targets(Parser *p, bool *bare_tuple);
-static Node *for_targets(Parser *p);
 
 // The targets after `for`, and the `in`. Without the `in`, CPython reads
 // them as an expression to find a better message.

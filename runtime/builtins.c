@@ -717,6 +717,14 @@ static bool builtin_repr(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value
     return true;
 }
 
+static bool builtin_ascii(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *out) {
+    if (!native_arity(vm, "ascii", argc, 1, 1)) return false;
+    ObjString *s = value_to_ascii(vm, args[0]);
+    if (!s) return false;
+    *out = OBJ_VAL(s);
+    return true;
+}
+
 static bool builtin_hash(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *out) {
     if (!native_arity(vm, "hash", argc, 1, 1)) return false;
     uint64_t h;
@@ -1165,6 +1173,7 @@ void builtins_init(VM *vm) {
     define_native(vm, b, "ord", builtin_ord, false);
     define_native(vm, b, "chr", builtin_chr, false);
     define_native(vm, b, "repr", builtin_repr, false);
+    define_native(vm, b, "ascii", builtin_ascii, false);
     define_native(vm, b, "hash", builtin_hash, false);
     define_native(vm, b, "id", builtin_id, false);
     define_native(vm, b, "callable", builtin_callable, false);

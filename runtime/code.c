@@ -40,7 +40,7 @@ static void note(VM *vm, const ObjCode *code, uint32_t ins, FILE *out) {
         break;
     case OP_LOAD_GLOBAL: case OP_STORE_GLOBAL: case OP_DELETE_GLOBAL:
     case OP_LOAD_ATTR: case OP_STORE_ATTR: case OP_LOAD_METHOD:
-    case OP_IMPORT_NAME: case OP_IMPORT_FROM:
+    case OP_IMPORT_NAME: case OP_IMPORT_FROM: case OP_LOAD_NAME: case OP_STORE_NAME: case OP_DELETE_NAME:
         fprintf(out, " (%s)", code->names[arg]->chars);
         break;
     case OP_LOAD_FAST: case OP_STORE_FAST: case OP_DELETE_FAST:

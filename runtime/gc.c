@@ -197,6 +197,7 @@ static void blacken(VM *vm, Obj *obj) {
     }
     case OBJ_FUNCTION: {
         ObjFunction *f = (ObjFunction *)obj;
+        gc_mark_object(vm, (Obj *)f->owner);
         gc_mark_object(vm, (Obj *)f->code);
         gc_mark_object(vm, (Obj *)f->globals);
         gc_mark_object(vm, (Obj *)f->defaults);
@@ -230,6 +231,7 @@ static void blacken(VM *vm, Obj *obj) {
         gc_mark_value(vm, e->cause);
         gc_mark_value(vm, e->context);
         gc_mark_value(vm, e->value);
+        gc_mark_object(vm, (Obj *)e->dict);
         for (uint32_t i = 0; i < e->trace_count; i++) gc_mark_object(vm, (Obj *)e->trace[i].code);
         break;
     }
@@ -288,6 +290,10 @@ static void blacken(VM *vm, Obj *obj) {
     }
     case OBJ_SLEEP:
         gc_mark_value(vm, ((ObjSleep *)obj)->result);
+        break;
+    case OBJ_SUPER:
+        gc_mark_object(vm, (Obj *)((ObjSuper *)obj)->start);
+        gc_mark_value(vm, ((ObjSuper *)obj)->self);
         break;
     case OBJ_SLICE: {
         ObjSlice *s = (ObjSlice *)obj;

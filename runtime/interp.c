@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runtime/async.h"
+#include "runtime/classes.h"
 #include "runtime/code.h"
 #include "runtime/containers.h"
 #include "runtime/gc.h"
@@ -321,6 +322,21 @@ static CallOutcome call_value(VM *vm, Fiber *fiber, uint32_t at, int argc, ObjTu
             fiber->stack[at] = result;
             fiber->sp = at + 1;
             return CALL_DONE;
+        }
+        case OBJ_INSTANCE: {
+            // an instance whose class defines __call__: call it with self first
+            ObjClass *cls = ((ObjInstance *)AS_OBJ(callee))->cls;
+            Value *method = class_is_user(cls) ? class_lookup(cls, str_intern(vm, "__call__", 8)) : NULL;
+            if (!method) break;
+            int nkw = kwnames ? (int)kwnames->length : 0;
+            if (!ensure_stack(vm, fiber, fiber->sp + 1)) return CALL_ERROR;
+            Value *base = fiber->stack + at + 1;
+            memmove(base + 1, base, sizeof(Value) * (size_t)(argc + nkw));
+            base[0] = callee;
+            fiber->stack[at] = *method;
+            fiber->sp++;
+            argc++;
+            continue;
         }
         default:
             break;
@@ -1688,6 +1704,45 @@ dispatch:
             dict_set_str(vm, vm->builtins, str_intern(vm, "_", 1), v);
         }
         sp--;
+        DISPATCH();
+    }
+    CASE(LOAD_NAME) {
+        // class bodies: the namespace (slot 0), then globals, then builtins
+        ObjString *name = code->names[ARG];
+        Value *found = dict_find_str((ObjDict *)AS_OBJ(slots[0]), name);
+        if (!found) found = dict_find_str(frame->func->globals, name);
+        if (!found) found = dict_find_str(vm->builtins, name);
+        if (!found) {
+            STORE_FRAME();
+            vm_raise(vm, CLS_NAME_ERROR, "name '%s' is not defined", name->chars);
+            THROW();
+        }
+        PUSH(*found);
+        DISPATCH();
+    }
+    CASE(STORE_NAME) {
+        STORE_FRAME();
+        dict_set_str(vm, (ObjDict *)AS_OBJ(slots[0]), code->names[ARG], PEEK(1));
+        sp--;
+        DISPATCH();
+    }
+    CASE(DELETE_NAME) {
+        STORE_FRAME();
+        bool found;
+        if (!dict_delete(vm, (ObjDict *)AS_OBJ(slots[0]), OBJ_VAL(code->names[ARG]), &found)) THROW();
+        if (!found) {
+            vm_raise(vm, CLS_NAME_ERROR, "name '%s' is not defined", code->names[ARG]->chars);
+            THROW();
+        }
+        DISPATCH();
+    }
+    CASE(BUILD_CLASS) {
+        // [body function, name, bases] -> class
+        STORE_FRAME();
+        Value cls;
+        if (!class_build(vm, PEEK(3), PEEK(2), PEEK(1), &cls)) THROW();
+        sp -= 2;
+        PEEK(1) = cls;
         DISPATCH();
     }
     CASE(BEFORE_WITH) {

@@ -112,6 +112,10 @@ static bool functools_reduce(VM *vm, Value *args, int argc, ObjTuple *kwnames, V
     ObjTuple *hold = tuple_new(vm, 3);
     vm_push_root(vm, OBJ_VAL(hold));
     bool ok = value_iter(vm, args[1], &hold->items[0]);
+    if (!ok && exception_matches(vm, vm->exception, CLS_TYPE_ERROR)) {
+        vm->exception = EMPTY_VAL;
+        vm_raise(vm, CLS_TYPE_ERROR, "reduce() arg 2 must support iteration");
+    }
     bool have = argc == 3;
     if (have) hold->items[1] = args[2];
     while (ok) {

@@ -39,6 +39,7 @@ typedef enum {
     OBJ_SLEEP,     // the awaitable asyncio.sleep() returns
     OBJ_DICTVIEW,  // dict.keys() / values() / items()
     OBJ_SLICE,     // slice objects made by BUILD_SLICE
+    OBJ_SUPER,     // what super() returns
     OBJ_INSTANCE,  // an instance of a class with an attribute dict (sys.stdout, ...)
     OBJ__COUNT
 } ObjType;
@@ -220,6 +221,7 @@ typedef struct {
 
 typedef struct {
     Obj obj;
+    struct ObjClass *owner; // the class whose body defined it (for super())
     ObjCode *code;
     ObjDict *globals;
     ObjTuple *defaults;    // NULL when none (the last param_count defaults)
@@ -273,6 +275,7 @@ typedef struct {
     Value context;         // NONE when absent
     bool suppress_context;
     Value value;           // StopIteration.value / SystemExit code, else NONE
+    ObjDict *dict;         // attributes set on instances of user subclasses
     TraceEntry *trace;     // innermost first, appended while unwinding
     uint32_t trace_count;
     uint32_t trace_capacity;
@@ -283,6 +286,12 @@ typedef struct {
     ObjString *name;
     ObjDict *dict;
 } ObjModule;
+
+typedef struct {
+    Obj obj;
+    ObjClass *start;       // search starts after this class
+    Value self;
+} ObjSuper;
 
 typedef struct {
     Obj obj;

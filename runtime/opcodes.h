@@ -33,7 +33,8 @@
     X(CHECK_EXC_MATCH) X(LOAD_ASSERTION_ERROR) X(PRINT_EXPR)                   \
     X(BEFORE_WITH) X(WITH_EXCEPT_START)                                        \
     X(JUMP_IF_NOT_LT) X(JUMP_IF_NOT_LE) X(JUMP_IF_NOT_GT) X(JUMP_IF_NOT_GE)    \
-    X(JUMP_IF_NOT_EQ) X(JUMP_IF_NOT_NE)
+    X(JUMP_IF_NOT_EQ) X(JUMP_IF_NOT_NE)                                        \
+    X(LOAD_NAME) X(STORE_NAME) X(DELETE_NAME) X(BUILD_CLASS)
 
 typedef enum {
 #define X(name) OP_##name,

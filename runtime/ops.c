@@ -372,7 +372,36 @@ static bool hash_rec(VM *vm, Value v, uint64_t *out, int depth) {
     return vm_raise(vm, CLS_TYPE_ERROR, "unhashable type: '%s'", value_type_name(vm, v));
 }
 
-bool value_hash(VM *vm, Value v, uint64_t *out) { return hash_rec(vm, v, out, 0); }
+bool value_hash(VM *vm, Value v, uint64_t *out) {
+    if (IS_OBJ_TYPE(v, OBJ_INSTANCE)) {
+        Value r;
+        int k = instance_special(vm, v, "__hash__", NULL, 0, &r);
+        if (k < 0) return false;
+        if (k > 0) {
+            if (!IS_INTLIKE(r)) return vm_raise(vm, CLS_TYPE_ERROR, "__hash__ method should return an integer");
+            *out = (uint64_t)AS_INT(r);
+            return true;
+        }
+        ObjClass *cls = value_class(vm, v);
+        if (class_is_user(cls) && class_lookup(cls, str_intern(vm, "__eq__", 6)))
+            return vm_raise(vm, CLS_TYPE_ERROR, "unhashable type: '%s'", cls->name->chars);
+    }
+    return hash_rec(vm, v, out, 0);
+}
+
+// a OP b through a user class's __lt__/__eq__/...: 1 done, 0 not defined.
+static int user_compare(VM *vm, CompareOp op, Value a, Value b, Value *out) {
+    static const char *const names[] = {"__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"};
+    static const CompareOp reflected[] = {CMP_GT, CMP_GE, CMP_LT, CMP_LE, CMP_EQ, CMP_NE};
+    int k = IS_OBJ_TYPE(a, OBJ_INSTANCE) ? instance_special(vm, a, names[op], &b, 1, out) : 0;
+    if (k == 0 && IS_OBJ_TYPE(b, OBJ_INSTANCE))
+        k = instance_special(vm, b, names[reflected[op]], &a, 1, out);
+    if (k == 0 && op == CMP_NE && IS_OBJ_TYPE(a, OBJ_INSTANCE)) {
+        k = instance_special(vm, a, "__eq__", &b, 1, out);
+        if (k > 0) *out = BOOL_VAL(!value_truthy(*out));
+    }
+    return k;
+}
 
 // ---- comparison -------------------------------------------------------------
 
@@ -495,6 +524,10 @@ static bool compare_rec(VM *vm, CompareOp op, Value a, Value b, Value *out, int 
 }
 
 bool value_compare(VM *vm, CompareOp op, Value a, Value b, Value *out) {
+    if (IS_OBJ_TYPE(a, OBJ_INSTANCE) || IS_OBJ_TYPE(b, OBJ_INSTANCE)) {
+        int k = user_compare(vm, op, a, b, out);
+        if (k != 0) return k > 0;
+    }
     return compare_rec(vm, op, a, b, out, 0);
 }
 
@@ -773,6 +806,25 @@ static char set_op_char(BinaryOp op) {
 }
 
 bool value_binary(VM *vm, BinaryOp op, Value a, Value b, bool inplace, Value *out) {
+    if (IS_OBJ_TYPE(a, OBJ_INSTANCE) || IS_OBJ_TYPE(b, OBJ_INSTANCE)) {
+        static const char *const names[] = {"add", "sub", "mul", "matmul", "truediv", "floordiv", "mod",
+                                            "pow", "lshift", "rshift", "and", "or", "xor"};
+        char name[16];
+        int k = 0;
+        if (inplace && IS_OBJ_TYPE(a, OBJ_INSTANCE)) {
+            snprintf(name, sizeof name, "__i%s__", names[op]);
+            k = instance_special(vm, a, name, &b, 1, out);
+        }
+        if (k == 0 && IS_OBJ_TYPE(a, OBJ_INSTANCE)) {
+            snprintf(name, sizeof name, "__%s__", names[op]);
+            k = instance_special(vm, a, name, &b, 1, out);
+        }
+        if (k == 0 && IS_OBJ_TYPE(b, OBJ_INSTANCE)) {
+            snprintf(name, sizeof name, "__r%s__", names[op]);
+            k = instance_special(vm, b, name, &a, 1, out);
+        }
+        if (k != 0) return k > 0;
+    }
     if (is_number(a) && is_number(b)) {
         if (IS_FLOAT(a) || IS_FLOAT(b)) return float_binary(vm, op, a, b, inplace, out);
         if (op == BIN_MATMUL) return unsupported(vm, op, a, b, inplace);
@@ -1276,6 +1328,10 @@ static bool repr_obj(ReprCtx *ctx, Value v, StrBuf *buf, bool as_str) {
         break;
     case OBJ_INSTANCE:
         return repr_instance(ctx, (ObjInstance *)o, buf);
+    case OBJ_SUPER:
+        strbuf_printf(buf, "<super: <class '%s'>, <%s object>>", ((ObjSuper *)o)->start->name->chars,
+                      value_type_name(vm, ((ObjSuper *)o)->self));
+        break;
     case OBJ__COUNT:
         break;
     }
@@ -1304,6 +1360,20 @@ static bool repr_rec(ReprCtx *ctx, Value v, StrBuf *buf, bool as_str) {
     if (ctx->depth >= depth_limit(ctx->vm))
         return vm_raise(ctx->vm, CLS_RECURSION_ERROR,
                         "maximum recursion depth exceeded while getting the repr of an object");
+    if (OBJ_TYPE(v) == OBJ_INSTANCE || OBJ_TYPE(v) == OBJ_EXCEPTION) {
+        // a user class's __str__ / __repr__
+        Value r;
+        int k = as_str ? instance_special(ctx->vm, v, "__str__", NULL, 0, &r) : 0;
+        if (k == 0) k = instance_special(ctx->vm, v, "__repr__", NULL, 0, &r);
+        if (k < 0) return false;
+        if (k > 0) {
+            if (!IS_OBJ_TYPE(r, OBJ_STRING))
+                return vm_raise(ctx->vm, CLS_TYPE_ERROR, "%s returned non-string (type %s)",
+                                as_str ? "__str__" : "__repr__", value_type_name(ctx->vm, r));
+            append_str(buf, (ObjString *)AS_OBJ(r));
+            return true;
+        }
+    }
     ctx->depth++;
     bool ok = repr_obj(ctx, v, buf, as_str);
     ctx->depth--;
@@ -1347,6 +1417,25 @@ ObjString *value_to_repr(VM *vm, Value v) {
     return buf_to_string(vm, &buf, value_repr(vm, v, &buf));
 }
 
+// ascii(v): repr(v) with every non-ASCII code point escaped as \xhh, \uhhhh
+// or \Uhhhhhhhh.
+ObjString *value_to_ascii(VM *vm, Value v) {
+    ObjString *r = value_to_repr(vm, v);
+    if (!r || r->length == r->cp_length) return r;
+    StrBuf buf;
+    strbuf_init(&buf);
+    for (size_t i = 0; i < r->length;) {
+        int width;
+        uint32_t c = utf8_decode(r->chars + i, &width);
+        if (c < 0x80) strbuf_append_char(&buf, (char)c);
+        else if (c <= 0xFF) strbuf_printf(&buf, "\\x%02x", c);
+        else if (c <= 0xFFFF) strbuf_printf(&buf, "\\u%04x", c);
+        else strbuf_printf(&buf, "\\U%08x", c);
+        i += (size_t)width;
+    }
+    return buf_to_string(vm, &buf, true);
+}
+
 // ---- format -------------------------------------------------------------------
 
 bool value_format(VM *vm, Value v, ObjString *spec, StrBuf *buf) {
@@ -1370,7 +1459,11 @@ bool value_format(VM *vm, Value v, ObjString *spec, StrBuf *buf) {
         ObjString *s = (ObjString *)AS_OBJ(v);
         ok = numfmt_format_str(s->chars, s->length, &fs, buf, err, sizeof err);
     }
-    if (!ok) return vm_raise(vm, CLS_VALUE_ERROR, "%s", err);
+    if (!ok) {
+        // format(-1, 'c') is CPython's one OverflowError here (numfmt.h)
+        ClassId cls = strncmp(err, "%c arg", 6) == 0 ? CLS_OVERFLOW_ERROR : CLS_VALUE_ERROR;
+        return vm_raise(vm, cls, "%s", err);
+    }
     return true;
 }
 
@@ -1516,6 +1609,8 @@ static int own_attr(VM *vm, Value obj, ObjString *name, Value *out) {
         else if (name_is(name, "code") &&
                  class_is_subclass(e->cls, vm->classes[CLS_SYSTEM_EXIT]))
             *out = e->value;
+        else if (e->dict && dict_find_str(e->dict, name))
+            *out = *dict_find_str(e->dict, name);
         else
             return 0;
         return 1;
@@ -1674,6 +1769,7 @@ ObjList *value_dir(VM *vm, Value obj) {
 }
 
 bool value_getattr(VM *vm, Value obj, ObjString *name, Value *out) {
+    if (IS_OBJ_TYPE(obj, OBJ_SUPER)) return super_getattr(vm, (ObjSuper *)AS_OBJ(obj), name, out);
     if (own_attr(vm, obj, name, out)) return true;
     if (name_is(name, "__class__")) {
         *out = OBJ_VAL(value_class(vm, obj));
@@ -1688,6 +1784,7 @@ bool value_getattr(VM *vm, Value obj, ObjString *name, Value *out) {
 }
 
 int value_get_method(VM *vm, Value obj, ObjString *name, Value *method) {
+    if (IS_OBJ_TYPE(obj, OBJ_SUPER)) return super_getattr(vm, (ObjSuper *)AS_OBJ(obj), name, method) ? 0 : -1;
     bool own_first = IS_OBJ_TYPE(obj, OBJ_MODULE) || IS_OBJ_TYPE(obj, OBJ_CLASS) ||
                      IS_OBJ_TYPE(obj, OBJ_INSTANCE);
     if (!own_first || !own_attr(vm, obj, name, method)) {
@@ -1754,13 +1851,20 @@ bool value_setattr(VM *vm, Value obj, ObjString *name, Value value) {
             return true;
         }
         case OBJ_CLASS:
+            if (class_is_user((ObjClass *)o)) {
+                dict_set_str(vm, ((ObjClass *)o)->dict, name, value);
+                return true;
+            }
             return vm_raise(vm, CLS_TYPE_ERROR, "cannot set '%s' attribute of immutable type '%s'",
                             name->chars, ((ObjClass *)o)->name->chars);
         case OBJ_EXCEPTION: {
             bool handled;
-            if (!set_exception_attr(vm, (ObjException *)o, name, value, &handled)) return false;
+            ObjException *e = (ObjException *)o;
+            if (!set_exception_attr(vm, e, name, value, &handled)) return false;
             if (handled) return true;
-            break;
+            if (!e->dict) e->dict = dict_new(vm);
+            dict_set_str(vm, e->dict, name, value);
+            return true;
         }
         case OBJ_FUNCTION:
             if (name_is(name, "__name__")) {
@@ -1853,6 +1957,10 @@ static bool key_error(VM *vm, Value key) {
 }
 
 bool value_getitem(VM *vm, Value obj, Value key, Value *out) {
+    if (IS_OBJ_TYPE(obj, OBJ_INSTANCE)) {
+        int k = instance_special(vm, obj, "__getitem__", &key, 1, out);
+        if (k != 0) return k > 0;
+    }
     if (IS_OBJ(obj)) {
         Obj *o = AS_OBJ(obj);
         switch ((ObjType)o->type) {
@@ -1877,6 +1985,11 @@ bool value_getitem(VM *vm, Value obj, Value key, Value *out) {
 }
 
 bool value_setitem(VM *vm, Value obj, Value key, Value value) {
+    if (IS_OBJ_TYPE(obj, OBJ_INSTANCE)) {
+        Value args[2] = {key, value}, ignored;
+        int k = instance_special(vm, obj, "__setitem__", args, 2, &ignored);
+        if (k != 0) return k > 0;
+    }
     if (IS_OBJ_TYPE(obj, OBJ_LIST)) return list_setitem(vm, (ObjList *)AS_OBJ(obj), key, value);
     if (IS_OBJ_TYPE(obj, OBJ_DICT)) return dict_set(vm, (ObjDict *)AS_OBJ(obj), key, value);
     return vm_raise(vm, CLS_TYPE_ERROR, "'%s' object does not support item assignment",
@@ -1926,6 +2039,15 @@ static bool iter_contains(VM *vm, Value iterable, Value item, bool *out) {
 }
 
 bool value_contains(VM *vm, Value container, Value item, bool *out) {
+    if (IS_OBJ_TYPE(container, OBJ_INSTANCE)) {
+        Value r;
+        int k = instance_special(vm, container, "__contains__", &item, 1, &r);
+        if (k < 0) return false;
+        if (k > 0) {
+            *out = value_truthy(r);
+            return true;
+        }
+    }
     if (IS_OBJ(container)) {
         Obj *o = AS_OBJ(container);
         switch ((ObjType)o->type) {
@@ -1962,6 +2084,19 @@ bool value_contains(VM *vm, Value container, Value item, bool *out) {
 }
 
 bool value_len(VM *vm, Value v, int64_t *out) {
+    if (IS_OBJ_TYPE(v, OBJ_INSTANCE)) {
+        Value r;
+        int k = instance_special(vm, v, "__len__", NULL, 0, &r);
+        if (k < 0) return false;
+        if (k > 0) {
+            if (!IS_INTLIKE(r))
+                return vm_raise(vm, CLS_TYPE_ERROR, "'%s' object cannot be interpreted as an integer",
+                                value_type_name(vm, r));
+            if (AS_INT(r) < 0) return vm_raise(vm, CLS_VALUE_ERROR, "__len__() should return >= 0");
+            *out = AS_INT(r);
+            return true;
+        }
+    }
     if (IS_OBJ(v)) {
         Obj *o = AS_OBJ(v);
         switch ((ObjType)o->type) {

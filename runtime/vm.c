@@ -89,6 +89,7 @@ VM *vm_new(void) {
     vm->argv = list_new(vm, 0);
     make_classes(vm);
     builtins_init(vm);
+    class_init_builtins(vm);
     vm->main_globals = dict_new(vm);
     dict_set_str(vm, vm->main_globals, vm->s_name, OBJ_VAL(vm->s_main));
     return vm;
@@ -179,6 +180,7 @@ ObjClass *value_class(VM *vm, Value v) {
                            : kind == ITER_DICT_VALUES ? CLS_DICT_VALUES : CLS_DICT_ITEMS];
     }
     case OBJ_SLICE: return vm->classes[CLS_SLICE];
+    case OBJ_SUPER: return vm->classes[CLS_SUPER];
     case OBJ_INSTANCE: return ((ObjInstance *)o)->cls;
     case OBJ__COUNT: break;
     }

@@ -24,7 +24,8 @@
     X(LOOP, "_UnixSelectorEventLoop") X(PARTIAL, "partial")                    \
     X(SLEEP, "coroutine") X(DICT_KEYS, "dict_keys")                            \
     X(DICT_VALUES, "dict_values") X(DICT_ITEMS, "dict_items")                  \
-    X(ELLIPSIS, "ellipsis") X(SLICE, "slice") X(TEXTIO, "TextIOWrapper")
+    X(ELLIPSIS, "ellipsis") X(SLICE, "slice") X(TEXTIO, "TextIOWrapper")   \
+    X(SUPER, "super")
 
 // Builtin exception classes: X(id, name, base id)
 #define BUILTIN_EXCEPTIONS(X)                                                  \
@@ -115,6 +116,9 @@ struct VM {
     Value exception;       // pending exception, EMPTY when none
     int recursion_limit;   // Python frames per fiber
     int native_depth;      // nesting of natives that run bytecode
+    int64_t fuel;          // instruction budget (backward jumps and calls) for
+                           // fuzzing: at 0 the dispatch loop raises; negative
+                           // means unlimited, the default
     // natives that run bytecode use one fiber per nesting depth, so the
     // caller's stack (holding the native's arguments) never moves under it
     struct Fiber *aux_fibers[VM_MAX_NATIVE_DEPTH + 1];

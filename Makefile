@@ -14,8 +14,11 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 
 SRCS     := $(wildcard lexer/*.c parser/*.c runtime/*.c)
-MAIN_SRC := cmd/main.c
-OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+MAIN_SRC := $(wildcard cmd/*.c)
+MAIN_OBJS:= $(MAIN_SRC:%.c=$(BUILD)/%.o)
+# runtime/*.aio are library code written in the language, embedded as strings
+EMBEDS   := $(wildcard runtime/*.aio)
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(EMBEDS:runtime/%.aio=$(BUILD)/gen/%.o)
 UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -27,18 +30,26 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 all: $(BUILD)/asyncrun
 
-$(BUILD)/asyncrun: $(OBJS) $(BUILD)/cmd/main.o
+$(BUILD)/asyncrun: $(OBJS) $(MAIN_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/gen/%.c: runtime/%.aio
+	@mkdir -p $(dir $@)
+	@{ echo '// generated from $< by the Makefile'; echo 'const char $*_source[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
 $(BUILD)/tests/%: tests/unit/%.c $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
--include $(OBJS:.o=.d) $(BUILD)/cmd/main.d
+-include $(OBJS:.o=.d) $(MAIN_OBJS:.o=.d)
 
 test: unit golden cli
 
@@ -49,7 +60,7 @@ golden: $(BUILD)/asyncrun
 	@tests/golden.sh $(BUILD)/asyncrun
 
 cli: $(BUILD)/asyncrun
-	@ASYNCRUN=$(CURDIR)/$(BUILD)/asyncrun bats tests/cli.bats
+	@ASYNCRUN=$(CURDIR)/$(BUILD)/asyncrun bats tests/cli.bats tests/repl.bats
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan \
@@ -65,6 +76,66 @@ stress:
 install: $(BUILD)/asyncrun
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/asyncrun $(DESTDIR)$(PREFIX)/bin/asyncrun
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/asyncrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/asyncrun.1
 
 clean:
 	rm -rf build
+
+# --- fuzzing (libFuzzer) and valgrind ----------------------------------------
+#   make fuzz        build the harnesses (clang) into build/fuzz/ and run each
+#                    for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus/,
+#                    crashes land in build/fuzz/artifacts/
+#   make fuzz-smoke  each harness for 10 s (CI)
+#   make valgrind    golden scripts under valgrind: no errors, no definite leaks
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build/fuzz
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_WARN    := -std=c11 -Wall -Wextra -Wno-unused-parameter
+FUZZ_NAMES   := lex parse compile exec
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_SEEDS   := $(shell find scripts -name '*.aio' 2>/dev/null)
+VALGRIND     ?= valgrind --error-exitcode=1 --leak-check=full \
+                --errors-for-leak-kinds=definite --quiet
+
+.PHONY: fuzz fuzz-build fuzz-smoke valgrind
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_WARN) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+	    -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_WARN) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer \
+	    -o $@ $^ $(LDLIBS)
+
+-include $(FUZZ_OBJS:.o=.d)
+.SECONDARY: $(FUZZ_OBJS)
+
+# Seed corpus: every golden script, flattened (scripts/core/x.aio -> core_x.aio).
+$(FUZZ_DIR)/seed/.stamp: $(FUZZ_SEEDS)
+	@rm -rf $(FUZZ_DIR)/seed && mkdir -p $(FUZZ_DIR)/seed
+	@for f in $(FUZZ_SEEDS); do \
+	    g=$${f#scripts/}; cp "$$f" "$(FUZZ_DIR)/seed/$$(echo "$$g" | tr / _)"; \
+	done
+	@touch $@
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_DIR)/seed/.stamp
+
+# Run each harness for $(1) seconds (tests/fuzz/run.sh prints the figures).
+define fuzz_run
+	@set -e; for n in $(FUZZ_NAMES); do tests/fuzz/run.sh $(FUZZ_DIR) $$n $(1); done
+endef
+
+fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+fuzz-smoke: fuzz-build
+	$(call fuzz_run,10)
+
+valgrind: $(BUILD)/asyncrun
+	@tests/valgrind.sh "$(VALGRIND)" $(BUILD)/asyncrun

@@ -191,9 +191,11 @@ static void analyze_function(Unit *u, Scope *s, Node *fn) {
 }
 
 static void analyze_comprehension(Unit *u, Scope *s, Node *n) {
+    // same order as emission: the comprehension's scope, then (in the
+    // enclosing scope) its first iterable
     Comprehension *gens = n->as.comp.generators;
-    analyze_expr(u, s, gens[0].iter);
     Scope *child = scope_new(u, s, SCOPE_COMPREHENSION);
+    analyze_expr(u, s, gens[0].iter);
     child->is_async = s->is_async;
     sym_add(child, ".0", 2, SYM_PARAM | SYM_ASSIGNED, n->line, n->col);
     for (int g = 0; g < n->as.comp.generator_count; g++) {
@@ -380,7 +382,7 @@ static void analyze_stmt(Unit *u, Scope *s, Node *n) {
         bind_name(u, s, n->as.function.name, n->line, n->col);
         break;
     case N_CLASSDEF: {
-        analyze_list(u, s, &n->as.classdef.bases);
+        // same order as emission: decorators, the body's scope, then the bases
         analyze_list(u, s, &n->as.classdef.decorators);
         if (n->as.classdef.keyword_count)
             fail(u, n->line, n->col, "class keyword arguments (metaclass=...) are not supported");
@@ -388,6 +390,7 @@ static void analyze_stmt(Unit *u, Scope *s, Node *n) {
         child->is_async = false;
         sym_add(child, ".namespace", 10, SYM_PARAM | SYM_ASSIGNED, n->line, n->col);
         analyze_stmts(u, child, &n->as.classdef.body);
+        analyze_list(u, s, &n->as.classdef.bases);
         bind_name(u, s, n->as.classdef.name, n->line, n->col);
         break;
     }
@@ -1921,6 +1924,15 @@ static ObjCode *emit_function_code(Emitter *parent, Node *fn, Scope *scope, cons
     emitter_free(&e);
     return code;
 }
+
+static ObjCode *compile_for_runtime(VM *vm, const char *src, size_t len, const char *filename) {
+    CompileError err;
+    ObjCode *code = compile_source(vm, src, len, filename, COMPILE_FILE, &err);
+    if (!code) vm_raise(vm, CLS_SYNTAX_ERROR, "%s (%s, line %d)", err.message, filename, err.line);
+    return code;
+}
+
+void compile_install(VM *vm) { vm->compile = compile_for_runtime; }
 
 ObjCode *compile_source(VM *vm, const char *src, size_t len, const char *filename, CompileMode mode,
                         CompileError *err) {

@@ -19,6 +19,9 @@ typedef enum {
     COMPILE_INTERACTIVE // REPL input: expression statements print, top-level await
 } CompileMode;
 
+// Let the runtime compile library code (vm->compile).
+void compile_install(VM *vm);
+
 // Parse and compile source text. NULL with *err filled on a syntax error.
 ObjCode *compile_source(VM *vm, const char *src, size_t len, const char *filename,
                         CompileMode mode, CompileError *err);

@@ -41,9 +41,13 @@ bool class_build(VM *vm, Value body, Value name_v, Value bases_v, Value *out) {
     ObjClass *cls = class_new(vm, name->chars, base);
     cls->dict = ns;
     cls->construct = class_construct;
-    cls->module = "__main__";
+    // the module is the defining code's __name__ (interned, kept by its globals)
+    Value *module = IS_OBJ_TYPE(body, OBJ_FUNCTION)
+                        ? dict_find_str(((ObjFunction *)AS_OBJ(body))->globals, vm->s_name) : NULL;
+    ObjString *module_name = module && IS_OBJ_TYPE(*module, OBJ_STRING) ? (ObjString *)AS_OBJ(*module) : vm->s_main;
+    cls->module = module_name->chars;
     if (!dict_find_str(ns, str_intern(vm, "__module__", 10)))
-        dict_set_str(vm, ns, str_intern(vm, "__module__", 10), OBJ_VAL(str_intern(vm, "__main__", 8)));
+        dict_set_str(vm, ns, str_intern(vm, "__module__", 10), OBJ_VAL(module_name));
     uint32_t pos = 0;
     Value key, value;
     while (dict_next(ns, &pos, &key, &value))

@@ -356,6 +356,40 @@ static bool f_run(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     return true;
 }
 
+extern const char asyncio_prelude_source[];
+
+// Run the part of asyncio written in the language, with the module's own
+// namespace as its globals.
+static bool run_prelude(VM *vm, ObjModule *m) {
+    if (!vm->compile) return true; // an embedder without a compiler: C parts only
+    Value functools;
+    if (!vm_import(vm, str_intern(vm, "functools", 9), &functools)) return false;
+    Value *partial = dict_find_str(((ObjModule *)AS_OBJ(functools))->dict, str_intern(vm, "partial", 7));
+    if (partial) dict_set_str(vm, m->dict, str_intern(vm, "_partial", 8), *partial);
+    dict_set_str(vm, m->dict, vm->s_name, OBJ_VAL(str_intern(vm, "asyncio", 7)));
+    ObjCode *code = vm->compile(vm, asyncio_prelude_source, strlen(asyncio_prelude_source), "<asyncio>");
+    if (!code) return false;
+    ObjFunction *fn = ALLOC_OBJ(vm, ObjFunction, OBJ_FUNCTION);
+    fn->code = code;
+    fn->globals = m->dict;
+    fn->name = code->name;
+    Value ignored;
+    vm_push_root(vm, OBJ_VAL(m));
+    bool ok = vm_call(vm, OBJ_VAL(fn), NULL, 0, NULL, &ignored);
+    vm_pop_roots(vm, 1);
+    // the exception groups TaskGroup raises are builtins in Python 3.11
+    static const char *const builtin_names[] = {"ExceptionGroup", "BaseExceptionGroup"};
+    for (int i = 0; ok && i < 2; i++) {
+        ObjString *name = str_intern(vm, builtin_names[i], strlen(builtin_names[i]));
+        Value *cls = dict_find_str(m->dict, name);
+        if (!cls || !IS_OBJ_TYPE(*cls, OBJ_CLASS)) continue;
+        ((ObjClass *)AS_OBJ(*cls))->module = "builtins";
+        dict_set_str(vm, vm->builtins, name, *cls);
+        dict_delete(vm, m->dict, OBJ_VAL(name), &(bool){false});
+    }
+    return ok;
+}
+
 ObjModule *mod_asyncio_new(VM *vm) {
     future_init_class(vm, vm->classes[CLS_FUTURE]);
     task_init_class(vm, vm->classes[CLS_TASK]);
@@ -382,5 +416,6 @@ ObjModule *mod_asyncio_new(VM *vm) {
         ObjClass *cls = vm->classes[exported[i]];
         dict_set_str(vm, d, cls->name, OBJ_VAL(cls));
     }
+    if (!run_prelude(vm, m)) return NULL;
     return m;
 }

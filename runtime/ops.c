@@ -40,6 +40,11 @@ static bool is_type(Value v, ObjType type) { return IS_OBJ_TYPE(v, type); }
 
 static bool is_set(Value v) { return IS_OBJ_TYPE(v, OBJ_SET); }
 
+// dict.keys() and dict.items() are set-like; values() is not.
+static bool is_setlike_view(Value v) {
+    return IS_OBJ_TYPE(v, OBJ_DICTVIEW) && ((ObjDictView *)AS_OBJ(v))->kind != ITER_DICT_VALUES;
+}
+
 // ---- truth -----------------------------------------------------------------
 
 bool value_truthy(Value v) {
@@ -146,6 +151,22 @@ static int equal_dicts(VM *vm, ObjDict *a, ObjDict *b, bool values, int depth) {
     return 1;
 }
 
+// d.keys() == {...}: the same size and every item of the set a key (the
+// stored hashes are shared by dicts and sets).
+static int keys_equal_set(VM *vm, Obj *view, Obj *set, int depth) {
+    ObjDictView *v = (ObjDictView *)view;
+    ObjSet *s = (ObjSet *)set;
+    if (v->kind != ITER_DICT_KEYS || v->dict->count != s->used) return 0;
+    for (uint32_t i = 0; i <= s->mask; i++) {
+        SetEntry *e = &s->table[i];
+        if (IS_EMPTY(e->key)) continue;
+        DictEntry *found;
+        int r = find_entry(vm, v->dict, e->key, e->hash, UINT32_MAX, depth, &found);
+        if (r != 1) return r;
+    }
+    return 1;
+}
+
 static int equal_rec(VM *vm, Value a, Value b, int depth) {
     if (is_number(a) && is_number(b)) {
         if (!IS_FLOAT(a) && !IS_FLOAT(b)) return AS_INTLIKE(a) == AS_INTLIKE(b);
@@ -163,6 +184,8 @@ static int equal_rec(VM *vm, Value a, Value b, int depth) {
         return -1;
     }
     depth++;
+    if (x->type == OBJ_DICTVIEW && y->type == OBJ_SET) return keys_equal_set(vm, x, y, depth);
+    if (x->type == OBJ_SET && y->type == OBJ_DICTVIEW) return keys_equal_set(vm, y, x, depth);
     if (x->type != y->type) return 0;
     switch ((ObjType)x->type) {
     case OBJ_STRING:
@@ -523,7 +546,29 @@ static bool compare_rec(VM *vm, CompareOp op, Value a, Value b, Value *out, int 
                     cmp_symbols[op], value_type_name(vm, a), value_type_name(vm, b));
 }
 
+// A set-like dict view compared with a set or another such view: compare
+// set(a) with set(b), as CPython's dictview_richcompare.
+static bool view_compare(VM *vm, CompareOp op, Value a, Value b, Value *out) {
+    Value side[2] = {a, b};
+    size_t pushed = 0;
+    bool ok = true;
+    for (int i = 0; i < 2 && ok; i++) {
+        if (is_set(side[i])) continue;
+        ObjSet *s = set_new(vm, false);
+        vm_push_root(vm, OBJ_VAL(s));
+        pushed++;
+        ok = set_update(vm, s, side[i]);
+        side[i] = OBJ_VAL(s);
+    }
+    if (ok) ok = compare_rec(vm, op, side[0], side[1], out, 0);
+    vm_pop_roots(vm, pushed);
+    return ok;
+}
+
 bool value_compare(VM *vm, CompareOp op, Value a, Value b, Value *out) {
+    if ((is_setlike_view(a) && (is_set(b) || is_setlike_view(b))) ||
+        (is_setlike_view(b) && is_set(a)))
+        return view_compare(vm, op, a, b, out);
     if (IS_OBJ_TYPE(a, OBJ_INSTANCE) || IS_OBJ_TYPE(b, OBJ_INSTANCE)) {
         int k = user_compare(vm, op, a, b, out);
         if (k != 0) return k > 0;
@@ -801,6 +846,21 @@ static bool is_sequence(Value v) {
     return is_type(v, OBJ_STRING) || is_type(v, OBJ_LIST) || is_type(v, OBJ_TUPLE);
 }
 
+static char set_op_char(BinaryOp op);
+
+// view OP iterable, iterable OP view: a new set, set(a) OP set(b), as
+// CPython's dictviews_or/and/sub/xor (any iterable on either side).
+static bool view_binary(VM *vm, BinaryOp op, Value a, Value b, Value *out) {
+    ObjSet *x = set_new(vm, false);
+    vm_push_root(vm, OBJ_VAL(x));
+    ObjSet *y = set_new(vm, false);
+    vm_push_root(vm, OBJ_VAL(y));
+    bool ok = set_update(vm, x, a) && set_update(vm, y, b) &&
+              set_binary(vm, set_op_char(op), x, y, true, out);
+    vm_pop_roots(vm, 2);
+    return ok;
+}
+
 static char set_op_char(BinaryOp op) {
     return op == BIN_SUB ? '-' : op == BIN_AND ? '&' : op == BIN_XOR ? '^' : '|';
 }
@@ -866,11 +926,13 @@ bool value_binary(VM *vm, BinaryOp op, Value a, Value b, bool inplace, Value *ou
         if (is_set(a) && is_set(b))
             return set_binary(vm, set_op_char(op), (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b),
                               inplace, out);
+        if (is_setlike_view(a) || is_setlike_view(b)) return view_binary(vm, op, a, b, out);
         break;
     case BIN_OR:
         if (is_set(a) && is_set(b))
             return set_binary(vm, set_op_char(op), (ObjSet *)AS_OBJ(a), (ObjSet *)AS_OBJ(b),
                               inplace, out);
+        if (is_setlike_view(a) || is_setlike_view(b)) return view_binary(vm, op, a, b, out);
         if (is_type(a, OBJ_DICT) && inplace) {
             if (!dict_update(vm, (ObjDict *)AS_OBJ(a), b)) return false;
             *out = a;

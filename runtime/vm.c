@@ -200,6 +200,7 @@ bool vm_import(VM *vm, ObjString *name, Value *out) {
     else if (strcmp(name->chars, "functools") == 0) module = mod_functools_new(vm);
     else if (strcmp(name->chars, "time") == 0) module = mod_time_new(vm);
     else if (strcmp(name->chars, "sys") == 0) module = mod_sys_new(vm);
+    if (!module && !IS_EMPTY(vm->exception)) return false; // the module failed to initialise
     if (!module)
         return vm_raise(vm, CLS_MODULE_NOT_FOUND_ERROR, "No module named '%s'", name->chars);
     dict_set_str(vm, vm->modules, name, OBJ_VAL(module));

@@ -140,6 +140,10 @@ struct VM {
     ObjString *ascii_chars[128]; // one-character strings, made on demand
 
     StrBuf out;            // stdout buffer (flushed before stderr writes)
+
+    // Set by the embedder (cmd/) so the runtime can compile its library code
+    // without depending on the parser: NULL (exception set) on error.
+    ObjCode *(*compile)(VM *vm, const char *src, size_t len, const char *filename);
 };
 
 // Set by a SIGINT handler; the dispatch loop raises KeyboardInterrupt at the

@@ -63,4 +63,66 @@ bool asyncio_get_event_loop(VM *vm, Value *out);
 // ensure_future: coroutine -> new task, future/task -> itself.
 bool loop_ensure_future(VM *vm, ObjLoop *loop, Value awaitable, ObjFuture **out);
 
+// ---- locks.c, queues.c: asyncio's synchronisation primitives and queues ----
+// Lock, Event, Condition, Semaphore, BoundedSemaphore, Queue, LifoQueue and
+// PriorityQueue into the asyncio module's dict.
+void asyncio_sync_init(VM *vm, ObjDict *module_dict);
+
+// Shared by locks.c and queues.c. Each object is an ObjInstance whose state
+// is a list (SYNC_* fields, then its own) held in its attribute dict and
+// pointed to by inst->native. A blocking call returns a waiter future that
+// its task awaits. Waking a waiter (CPython's `fut.set_result(x)`) marks it
+// done without scheduling its callbacks and queues (waiter, info) for a
+// continuation that runs in the ready-queue slot of CPython's Task.__wakeup:
+// it does what CPython's coroutine does after its `await fut`, then steps
+// the task itself, so both happen in one slot, as in CPython.
+enum { SYNC_KIND, SYNC_LOOP, SYNC_WOKEN, SYNC_HANDLE, SYNC_CANCEL, SYNC_FIELDS };
+typedef enum { SYNC_LOCK, SYNC_EVENT, SYNC_CONDITION, SYNC_SEMAPHORE, SYNC_QUEUE } SyncKind;
+#define LOCKS_STATE(inst) ((ObjList *)(inst)->native)
+
+// A deque: a list whose item 0 is the offset of the first live value.
+ObjList *locks_deque_new(VM *vm);
+static inline uint32_t locks_deque_size(const ObjList *d) {
+    return d->length - 1 - (uint32_t)AS_INT(d->items[0]);
+}
+static inline Value *locks_deque_items(ObjList *d) { return d->items + 1 + AS_INT(d->items[0]); }
+void locks_deque_drop(ObjList *d, uint32_t count); // popleft `count` values
+// Remove `count` values at live index `at`; -1 from find when absent.
+void locks_deque_remove(ObjList *d, uint32_t at, uint32_t count);
+int64_t locks_deque_find(ObjList *d, Value v, uint32_t stride);
+
+// A new instance of cls with an nfields-long state.
+ObjInstance *locks_instance_new(VM *vm, ObjClass *cls, SyncKind kind, uint32_t nfields);
+// args[0] as an instance of kind, else TypeError naming method.
+bool locks_self(VM *vm, Value *args, int argc, SyncKind kind, const char *method, ObjInstance **out);
+// Bind args[1..] and keywords to names[0..n) as CPython binds a Python
+// method's parameters; out[] holds the defaults, EMPTY for required ones.
+bool locks_args(VM *vm, const char *fn, Value *args, int argc, ObjTuple *kwnames,
+                const char *const *names, int n, Value *out);
+// A future already done with result (what a call that does not block returns).
+ObjFuture *locks_done(VM *vm, Value result);
+// mixins._LoopBoundMixin._get_loop, then a new waiter bound to inst.
+ObjFuture *locks_waiter_new(VM *vm, ObjInstance *inst);
+bool locks_wake(VM *vm, ObjInstance *inst, ObjFuture *waiter, Value result, Value info);
+// The task awaiting waiter, NULL when none.
+ObjTask *locks_waiting_task(ObjFuture *waiter);
+// Finish a woken waiter with result, or exception exc (EMPTY: none), and
+// step its task now.
+bool locks_finish(VM *vm, ObjFuture *waiter, Value result, Value exc);
+static inline void locks_unresolve(ObjFuture *waiter) {
+    waiter->state = FUT_PENDING;
+    waiter->result = NONE_VAL;
+}
+// repr() as CPython's object.__repr__: "<asyncio.locks.Lock object at 0x...".
+void locks_repr_head(ObjInstance *inst, StrBuf *buf);
+// The Event behind Queue.join.
+ObjInstance *locks_event_new(VM *vm, ObjClass *cls);
+void locks_event_set(VM *vm, ObjInstance *event);
+void locks_event_clear(ObjInstance *event);
+bool locks_event_wait(VM *vm, ObjInstance *event, Value result, Value *out);
+// queues.c: its classes, and the continuation and cancellation of its waiters.
+void queues_init(VM *vm, ObjDict *module_dict, ObjClass *event_cls);
+bool queues_wakeup(VM *vm, ObjInstance *queue, ObjFuture *waiter, Value info);
+bool queues_cancelled(VM *vm, ObjInstance *queue, ObjFuture *waiter);
+
 #endif

@@ -359,7 +359,10 @@ static Fiber *aux_fiber(VM *vm, int depth) {
     return vm->aux_fibers[depth];
 }
 
+static bool burn_fuel(VM *vm);
+
 bool vm_call(VM *vm, Value callee, Value *args, int argc, ObjTuple *kwnames, Value *out) {
+    if (!burn_fuel(vm)) return false;
     if (IS_OBJ_TYPE(callee, OBJ_BOUND) && IS_OBJ_TYPE(((ObjBound *)AS_OBJ(callee))->method, OBJ_NATIVE) &&
         !kwnames && argc < 8) {
         ObjBound *bound = (ObjBound *)AS_OBJ(callee);
@@ -444,6 +447,12 @@ bool vm_run_interactive(VM *vm, ObjCode *code, ObjDict *globals) {
 }
 
 // ---- helpers for instructions ---------------------------------------------
+
+// Called at calls and backward jumps when fuel is metered (fuzzing).
+static bool burn_fuel(VM *vm) {
+    if (vm->fuel < 0 || vm->fuel-- > 0) return true;
+    return vm_raise(vm, CLS_RUNTIME_ERROR, "instruction budget exhausted");
+}
 
 static bool raise_interrupt(VM *vm) {
     vm_interrupt = 0;
@@ -1168,13 +1177,14 @@ dispatch:
     }
     CASE(JUMP_BACK) {
         ip = code->code + ARG;
-        if (vm->bytes_allocated > vm->next_gc || vm->gc_stress || vm_interrupt) {
+        if (vm->bytes_allocated > vm->next_gc || vm->gc_stress || vm_interrupt || vm->fuel >= 0) {
             STORE_FRAME();
             if (vm_interrupt) {
                 raise_interrupt(vm);
                 THROW();
             }
-            gc_collect(vm);
+            if (!burn_fuel(vm)) THROW();
+            if (vm->bytes_allocated > vm->next_gc || vm->gc_stress) gc_collect(vm);
         }
         DISPATCH();
     }
@@ -1445,7 +1455,7 @@ dispatch:
                 fiber->frame_count < fiber->frame_capacity &&
                 fiber->frame_count < (uint32_t)vm->recursion_limit &&
                 (size_t)(sp - fiber->stack) + callee_code->max_stack + 1 <= fiber->stack_capacity &&
-                !vm_interrupt && vm->bytes_allocated <= vm->next_gc && !vm->gc_stress) {
+                !vm_interrupt && vm->bytes_allocated <= vm->next_gc && !vm->gc_stress && vm->fuel < 0) {
                 frame->ip = (callee_code->flags & CODE_ASYNC) ? ip + 1 : ip;
                 Value *args = sp - call_argc;
                 for (int i = call_argc; i < callee_code->local_count; i++) args[i] = EMPTY_VAL;
@@ -1503,6 +1513,10 @@ dispatch:
         if (vm_interrupt) {
             sp = fiber->stack + fiber->sp;
             raise_interrupt(vm);
+            THROW();
+        }
+        if (!burn_fuel(vm)) {
+            sp = fiber->stack + fiber->sp;
             THROW();
         }
         if (vm->bytes_allocated > vm->next_gc || vm->gc_stress) {

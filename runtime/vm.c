@@ -75,6 +75,7 @@ VM *vm_new(void) {
     vm->next_gc = 4u << 20;
     vm->exception = EMPTY_VAL;
     vm->recursion_limit = 1000;
+    vm->fuel = -1;
     vm->fiber = &vm->main_fiber;
     vm->main_fiber.handling = NONE_VAL;
     vm->timer_seq = 1;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lexer/lex.h"
+#include "runtime/async.h"
 #include "runtime/containers.h"
 
 #define GC_HEAP_GROW 2
@@ -246,6 +248,7 @@ static void blacken(VM *vm, Obj *obj) {
     case OBJ_COROUTINE: {
         ObjCoroutine *co = (ObjCoroutine *)obj;
         gc_mark_object(vm, (Obj *)co->func);
+        gc_mark_object(vm, (Obj *)co->origin);
         if (co->locals) mark_values(vm, co->locals, co->func->code->local_count);
         break;
     }
@@ -386,8 +389,80 @@ static void mark_roots(VM *vm) {
     for (int i = 0; i < 128; i++) gc_mark_object(vm, (Obj *)vm->ascii_chars[i]);
 }
 
+// A dying object that CPython reports when it is destroyed: a coroutine
+// never awaited, a future or task whose exception nobody retrieved.
+static bool reportable(Obj *o) {
+    switch (o->type) {
+    case OBJ_COROUTINE:
+        return ((ObjCoroutine *)o)->state == CORO_CREATED;
+    case OBJ_FUTURE:
+    case OBJ_TASK:
+        return ((ObjFuture *)o)->log_traceback;
+    default:
+        return false;
+    }
+}
+
+static void report(VM *vm, Obj *o) {
+    if (o->type == OBJ_COROUTINE) {
+        ObjCoroutine *co = (ObjCoroutine *)o;
+        co->state = CORO_DONE;
+        vm_flush_out(vm);
+        if (co->origin) {
+            fprintf(stderr, "%s:%u: RuntimeWarning: coroutine '%s' was never awaited\n", co->origin->filename->chars,
+                    co->origin_line, co->func->code->qualname->chars);
+            const char *line;
+            size_t length;
+            ObjString *src = co->origin->source;
+            if (src && lex_source_line(src->chars, src->length, (int)co->origin_line, &line, &length)) {
+                while (length && (*line == ' ' || *line == '\t')) line++, length--;
+                while (length && (line[length - 1] == ' ' || line[length - 1] == '\r')) length--;
+                fprintf(stderr, "  %.*s\n", (int)length, line);
+            }
+        } else {
+            fprintf(stderr, "sys:1: RuntimeWarning: coroutine '%s' was never awaited\n",
+                    co->func->code->qualname->chars);
+        }
+        fputs("RuntimeWarning: Enable tracemalloc to get the object allocation traceback\n", stderr);
+        return;
+    }
+    ObjFuture *f = (ObjFuture *)o;
+    f->log_traceback = false;
+    loop_report(vm, f->loop, o->type == OBJ_TASK ? "Task exception was never retrieved"
+                                                  : "Future exception was never retrieved",
+                f->exception, OBJ_VAL(o));
+}
+
+void gc_report_all(VM *vm) {
+    // oldest first, as CPython's shutdown destroys them in creation order
+    size_t count = 0;
+    for (Obj *o = vm->objects; o; o = o->next) count += reportable(o);
+    Obj **all = malloc(sizeof(Obj *) * (count ? count : 1));
+    if (!all) return;
+    size_t i = count;
+    for (Obj *o = vm->objects; o; o = o->next)
+        if (reportable(o)) all[--i] = o;
+    for (i = 0; i < count; i++) report(vm, all[i]);
+    free(all);
+}
+
 void gc_collect(VM *vm) {
+    if (vm->collecting) return;
+    vm->collecting = true;
     mark_roots(vm);
+    while (vm->gray_count > 0) blacken(vm, vm->gray[--vm->gray_count]);
+    // keep dying reportable objects for one more cycle, and report them
+    // once the sweep is over (reporting may run code)
+    Obj **doomed = NULL;
+    size_t doomed_count = 0;
+    for (Obj *o = vm->objects; o; o = o->next) {
+        if (o->marked || !reportable(o)) continue;
+        Obj **grown = realloc(doomed, sizeof(Obj *) * (doomed_count + 1));
+        if (!grown) break;
+        doomed = grown;
+        doomed[doomed_count++] = o;
+        gc_mark_object(vm, o);
+    }
     while (vm->gray_count > 0) blacken(vm, vm->gray[--vm->gray_count]);
     str_intern_sweep(vm);
     Obj **link = &vm->objects;
@@ -407,6 +482,11 @@ void gc_collect(VM *vm) {
     vm->bytes_allocated = live * 64;
     vm->next_gc = vm->bytes_allocated * GC_HEAP_GROW;
     if (vm->next_gc < GC_MIN_HEAP) vm->next_gc = GC_MIN_HEAP;
+    for (size_t i = 0; i < doomed_count; i++) vm_push_root(vm, OBJ_VAL(doomed[i]));
+    for (size_t i = 0; i < doomed_count; i++) report(vm, doomed[i]);
+    vm_pop_roots(vm, doomed_count);
+    free(doomed);
+    vm->collecting = false;
 }
 
 void gc_free_all(VM *vm) {

@@ -20,6 +20,8 @@ Obj *gc_alloc_object(VM *vm, size_t size, ObjType type);
 void *gc_realloc(VM *vm, void *ptr, size_t old_size, size_t new_size);
 
 void gc_collect(VM *vm);
+// Report every pending "never awaited" / "never retrieved" object (at exit).
+void gc_report_all(VM *vm);
 // Free every object (at vm_free).
 void gc_free_all(VM *vm);
 static inline void gc_maybe_collect(VM *vm) {

@@ -221,6 +221,12 @@ static ObjCoroutine *coroutine_new(VM *vm, ObjFunction *fn, Value *args, int arg
     co->func = fn;
     co->locals = locals;
     co->state = CORO_CREATED;
+    Fiber *f = vm->fiber;
+    if (f && f->frame_count) {
+        Frame *top = &f->frames[f->frame_count - 1];
+        co->origin = top->func->code;
+        co->origin_line = (uint32_t)code_line(co->origin, (uint32_t)(top->ip - co->origin->code) - 1);
+    }
     return co;
 }
 

@@ -308,6 +308,8 @@ typedef struct {
     ObjFunction *func;
     uint8_t state;         // CoroState
     Value *locals;         // bound arguments (code->local_count), freed on start
+    ObjCode *origin;       // where it was created, for "never awaited"
+    uint32_t origin_line;
 } ObjCoroutine;
 
 typedef enum { FUT_PENDING, FUT_FINISHED, FUT_CANCELLED } FutureState;

@@ -99,6 +99,10 @@ VM *vm_new(void) {
 void vm_free(VM *vm) {
     if (!vm) return;
     vm_flush_out(vm);
+    vm->exception = EMPTY_VAL;
+    vm->collecting = true; // no collection while the last reports run
+    gc_report_all(vm);
+    vm_flush_out(vm);
     gc_free_all(vm);
     free(vm->main_fiber.stack);
     free(vm->main_fiber.frames);

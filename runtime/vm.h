@@ -95,6 +95,7 @@ struct VM {
     size_t bytes_allocated;
     size_t next_gc;
     bool gc_stress;
+    bool collecting;       // a collection is running (reports may run code)
     Obj **gray;
     size_t gray_count, gray_capacity;
     Value *roots;          // temporary roots pushed by natives (vm_push_root)

@@ -23,7 +23,9 @@ void fiber_init(Fiber *fiber) {
 
 static bool ensure_stack(VM *vm, Fiber *fiber, uint32_t needed) {
     if (needed <= fiber->stack_capacity) return true;
-    uint32_t cap = fiber->stack_capacity ? fiber->stack_capacity : 16;
+    // a new fiber gets exactly what its entry code needs (most tasks never
+    // grow); after that, doubling
+    uint32_t cap = fiber->stack_capacity ? fiber->stack_capacity * 2 : needed;
     while (cap < needed) cap *= 2;
     Value *stack = realloc(fiber->stack, cap * sizeof(Value));
     if (!stack) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
@@ -38,7 +40,7 @@ static Frame *push_frame(VM *vm, Fiber *fiber, ObjFunction *fn, uint32_t base) {
         return NULL;
     }
     if (fiber->frame_count == fiber->frame_capacity) {
-        uint32_t cap = fiber->frame_capacity ? fiber->frame_capacity * 2 : 4;
+        uint32_t cap = fiber->frame_capacity ? fiber->frame_capacity * 2 : 2;
         Frame *frames = realloc(fiber->frames, cap * sizeof(Frame));
         if (!frames) {
             vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");

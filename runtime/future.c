@@ -117,7 +117,7 @@ bool future_result(VM *vm, ObjFuture *f, Value *out) {
     case FUT_CANCELLED:
         return raise_cancelled(vm, f);
     case FUT_PENDING:
-        return vm_raise(vm, CLS_INVALID_STATE_ERROR, "Result is not ready.");
+        return vm_raise(vm, CLS_INVALID_STATE_ERROR, "Result is not set.");
     case FUT_FINISHED:
         break;
     }

@@ -1174,8 +1174,9 @@ static Token scan_operator(Lexer *lexer, const char *p) {
     case ')':
     case ']':
     case '}': {
-        int col = char_col(lexer, lexer->line_start, p + 1);
+        // the column walks the whole line: compute it only for an error
         if (lexer->depth == 0) {
+            int col = char_col(lexer, lexer->line_start, p + 1);
             lexer->p = p;
             return fail(lexer, "SyntaxError", lexer->line, col,
                         "unmatched '%c'", c);
@@ -1183,6 +1184,7 @@ static Token scan_operator(Lexer *lexer, const char *p) {
         const Bracket *b = &lexer->brackets[--lexer->depth];
         char want = b->ch == '(' ? ')' : b->ch == '[' ? ']' : '}';
         if (c != want) {
+            int col = char_col(lexer, lexer->line_start, p + 1);
             lexer->p = p;
             if (b->line != lexer->line)
                 return fail(lexer, "SyntaxError", lexer->line, col,

@@ -793,7 +793,13 @@ static bool emit_constant_set(Emitter *e, NodeList *items) {
     return true;
 }
 
+static void emit_sequence_flags(Emitter *e, NodeList *items, int build_op, uint32_t extend_flags);
+
 static void emit_sequence(Emitter *e, NodeList *items, int build_op) {
+    emit_sequence_flags(e, items, build_op, 0);
+}
+
+static void emit_sequence_flags(Emitter *e, NodeList *items, int build_op, uint32_t extend_flags) {
     if (build_op == OP_BUILD_SET && emit_constant_set(e, items)) return;
     if (!has_starred(items)) {
         for (int i = 0; i < items->count; i++) emit_expr(e, items->items[i]);
@@ -806,7 +812,7 @@ static void emit_sequence(Emitter *e, NodeList *items, int build_op) {
         Node *item = items->items[i];
         if (item->kind == N_STARRED) {
             emit_expr(e, item->as.unary.operand);
-            emit(e, is_set ? OP_SET_UPDATE : OP_LIST_EXTEND, 1);
+            emit(e, is_set ? OP_SET_UPDATE : OP_LIST_EXTEND, 1 | (is_set ? 0 : extend_flags));
         } else {
             emit_expr(e, item);
             emit(e, is_set ? OP_SET_ADD : OP_LIST_APPEND, 1);
@@ -825,7 +831,7 @@ static void emit_call(Emitter *e, Node *n) {
     Node *func = n->as.call.func;
     if (starred) {
         emit_expr(e, func);
-        emit_sequence(e, args, OP_BUILD_TUPLE);
+        emit_sequence_flags(e, args, OP_BUILD_TUPLE, LIST_EXTEND_CALL);
         if (nkw) {
             emit(e, OP_BUILD_MAP, 0);
             for (int i = 0; i < nkw; i++) {

@@ -462,6 +462,27 @@ static bool burn_fuel(VM *vm) {
     return vm_raise(vm, CLS_RUNTIME_ERROR, "instruction budget exhausted");
 }
 
+// How CPython names a callable in call errors: "__main__.f()", "print()".
+static void function_str(VM *vm, Value func, char *out, size_t size) {
+    if (IS_OBJ_TYPE(func, OBJ_FUNCTION)) {
+        ObjFunction *fn = (ObjFunction *)AS_OBJ(func);
+        Value *module = dict_find_str(fn->globals, vm->s_name);
+        if (module && IS_OBJ_TYPE(*module, OBJ_STRING) &&
+            strcmp(((ObjString *)AS_OBJ(*module))->chars, "builtins") != 0)
+            snprintf(out, size, "%s.%s()", ((ObjString *)AS_OBJ(*module))->chars, fn->code->qualname->chars);
+        else
+            snprintf(out, size, "%s()", fn->code->qualname->chars);
+    } else if (IS_OBJ_TYPE(func, OBJ_NATIVE)) {
+        snprintf(out, size, "%s()", ((ObjNative *)AS_OBJ(func))->name);
+    } else if (IS_OBJ_TYPE(func, OBJ_BOUND)) {
+        function_str(vm, ((ObjBound *)AS_OBJ(func))->method, out, size);
+    } else if (IS_OBJ_TYPE(func, OBJ_CLASS)) {
+        snprintf(out, size, "%s()", ((ObjClass *)AS_OBJ(func))->name->chars);
+    } else {
+        snprintf(out, size, "%s object", value_type_name(vm, func));
+    }
+}
+
 static bool raise_interrupt(VM *vm) {
     vm_interrupt = 0;
     ObjClass *cls = vm->classes[CLS_KEYBOARD_INTERRUPT];
@@ -587,7 +608,8 @@ static bool build_string(VM *vm, Value *items, uint32_t count, Value *out) {
 static bool format_value(VM *vm, uint32_t flags, Value v, Value spec, Value *out) {
     int conv = flags & FMT_CONV_MASK;
     if (conv == FMT_STR || conv == FMT_REPR || conv == FMT_ASCII) {
-        ObjString *s = conv == FMT_STR ? value_to_str(vm, v) : value_to_repr(vm, v);
+        ObjString *s = conv == FMT_STR ? value_to_str(vm, v)
+                       : conv == FMT_ASCII ? value_to_ascii(vm, v) : value_to_repr(vm, v);
         if (!s) return false;
         v = OBJ_VAL(s);
     }
@@ -1326,14 +1348,24 @@ dispatch:
         DISPATCH();
     }
     CASE(LIST_EXTEND) {
+        // ARG: the list's depth; LIST_EXTEND_CALL marks *args of a call,
+        // whose callable sits right below the list
         STORE_FRAME();
         Value iterable = POP();
-        if (!list_extend(vm, (ObjList *)AS_OBJ(PEEK(ARG)), iterable)) {
+        uint32_t depth = ARG & ~LIST_EXTEND_CALL;
+        if (!list_extend(vm, (ObjList *)AS_OBJ(PEEK(depth)), iterable)) {
             if (exception_matches(vm, vm->exception, CLS_TYPE_ERROR) &&
                 !IS_OBJ_TYPE(iterable, OBJ_ITER)) {
                 vm->exception = EMPTY_VAL;
-                vm_raise(vm, CLS_TYPE_ERROR, "Value after * must be an iterable, not %s",
-                         value_type_name(vm, iterable));
+                if (ARG & LIST_EXTEND_CALL) {
+                    char name[160];
+                    function_str(vm, PEEK(depth + 1), name, sizeof name);
+                    vm_raise(vm, CLS_TYPE_ERROR, "%s argument after * must be an iterable, not %s", name,
+                             value_type_name(vm, iterable));
+                } else {
+                    vm_raise(vm, CLS_TYPE_ERROR, "Value after * must be an iterable, not %s",
+                             value_type_name(vm, iterable));
+                }
             }
             THROW();
         }
@@ -1360,8 +1392,10 @@ dispatch:
         STORE_FRAME();
         Value other = POP();
         ObjDict *d = (ObjDict *)AS_OBJ(PEEK(ARG));
+        char fname[160];
+        function_str(vm, PEEK(ARG + 2), fname, sizeof fname); // [func, args, kwargs]
         if (!IS_OBJ_TYPE(other, OBJ_DICT)) {
-            vm_raise(vm, CLS_TYPE_ERROR, "argument after ** must be a mapping, not %s",
+            vm_raise(vm, CLS_TYPE_ERROR, "%s argument after ** must be a mapping, not %s", fname,
                      value_type_name(vm, other));
             THROW();
         }
@@ -1369,11 +1403,11 @@ dispatch:
         Value key, value;
         while (dict_next((ObjDict *)AS_OBJ(other), &pos, &key, &value)) {
             if (!IS_OBJ_TYPE(key, OBJ_STRING)) {
-                vm_raise(vm, CLS_TYPE_ERROR, "keywords must be strings");
+                vm_raise(vm, CLS_TYPE_ERROR, "%s keywords must be strings", fname);
                 THROW();
             }
             if (dict_find_str(d, (ObjString *)AS_OBJ(key))) {
-                vm_raise(vm, CLS_TYPE_ERROR, "got multiple values for keyword argument '%s'",
+                vm_raise(vm, CLS_TYPE_ERROR, "%s got multiple values for keyword argument '%s'", fname,
                          ((ObjString *)AS_OBJ(key))->chars);
                 THROW();
             }

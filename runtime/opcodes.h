@@ -50,6 +50,8 @@ typedef enum {
 
 // FORMAT_VALUE argument bits
 enum { FMT_CONV_MASK = 3, FMT_STR = 1, FMT_REPR = 2, FMT_ASCII = 3, FMT_HAS_SPEC = 4 };
+// LIST_EXTEND argument bit: *args of a call (the callable is below the list)
+enum { LIST_EXTEND_CALL = 0x100 };
 // MAKE_FUNCTION argument bits
 enum { MF_DEFAULTS = 1, MF_KWDEFAULTS = 2, MF_CLOSURE = 4 };
 

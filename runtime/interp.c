@@ -1403,7 +1403,7 @@ dispatch:
         Value key, value;
         while (dict_next((ObjDict *)AS_OBJ(other), &pos, &key, &value)) {
             if (!IS_OBJ_TYPE(key, OBJ_STRING)) {
-                vm_raise(vm, CLS_TYPE_ERROR, "%s keywords must be strings", fname);
+                vm_raise(vm, CLS_TYPE_ERROR, "keywords must be strings");
                 THROW();
             }
             if (dict_find_str(d, (ObjString *)AS_OBJ(key))) {

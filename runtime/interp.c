@@ -483,6 +483,25 @@ static void function_str(VM *vm, Value func, char *out, size_t size) {
     }
 }
 
+// The truth of v, calling a user class's __bool__ or __len__: 1, 0, -1 error.
+static int instance_truth(VM *vm, Value v) {
+    Value r;
+    int k = instance_special(vm, v, "__bool__", NULL, 0, &r);
+    if (k > 0 && !IS_BOOL(r)) {
+        vm_raise(vm, CLS_TYPE_ERROR, "__bool__ should return bool, returned %s", value_type_name(vm, r));
+        return -1;
+    }
+    if (k == 0) {
+        k = instance_special(vm, v, "__len__", NULL, 0, &r);
+        if (k > 0 && !IS_INTLIKE(r)) {
+            vm_raise(vm, CLS_TYPE_ERROR, "'%s' object cannot be interpreted as an integer", value_type_name(vm, r));
+            return -1;
+        }
+    }
+    if (k < 0) return -1;
+    return k == 0 ? 1 : AS_INT(r) != 0;
+}
+
 static bool raise_interrupt(VM *vm) {
     vm_interrupt = 0;
     ObjClass *cls = vm->classes[CLS_KEYBOARD_INTERRUPT];
@@ -716,6 +735,18 @@ RunResult interp_run(VM *vm, Fiber *fiber) {
 #define PEEK(n) (sp[-(ptrdiff_t)(n)])
 #define ARG INSTR_ARG(ins)
 #define THROW() goto error
+#define TRUTH(v, t)                                                            \
+    do {                                                                       \
+        if (IS_BOOL(v)) {                                                      \
+            t = AS_BOOL(v);                                                    \
+        } else if (IS_OBJ_TYPE(v, OBJ_INSTANCE)) {                             \
+            STORE_FRAME();                                                     \
+            t = instance_truth(vm, v);                                         \
+            if (t < 0) THROW();                                                \
+        } else {                                                               \
+            t = value_truthy(v);                                               \
+        }                                                                      \
+    } while (0)
 
 #if COMPUTED_GOTO
     static void *const labels[OP__COUNT] = {
@@ -1127,7 +1158,10 @@ dispatch:
         DISPATCH();
     }
     CASE(UNARY_NOT) {
-        PEEK(1) = BOOL_VAL(!value_truthy(PEEK(1)));
+        Value v = PEEK(1);
+        int t;
+        TRUTH(v, t);
+        PEEK(1) = BOOL_VAL(!t);
         DISPATCH();
     }
 
@@ -1218,23 +1252,36 @@ dispatch:
         }
         DISPATCH();
     }
+
     CASE(POP_JUMP_IF_FALSE) {
-        Value v = POP();
-        if (IS_BOOL(v) ? !AS_BOOL(v) : !value_truthy(v)) ip = code->code + ARG;
+        Value v = PEEK(1);
+        int t;
+        TRUTH(v, t);
+        sp--;
+        if (!t) ip = code->code + ARG;
         DISPATCH();
     }
     CASE(POP_JUMP_IF_TRUE) {
-        Value v = POP();
-        if (IS_BOOL(v) ? AS_BOOL(v) : value_truthy(v)) ip = code->code + ARG;
+        Value v = PEEK(1);
+        int t;
+        TRUTH(v, t);
+        sp--;
+        if (t) ip = code->code + ARG;
         DISPATCH();
     }
     CASE(JUMP_IF_FALSE_OR_POP) {
-        if (!value_truthy(PEEK(1))) ip = code->code + ARG;
+        Value v = PEEK(1);
+        int t;
+        TRUTH(v, t);
+        if (!t) ip = code->code + ARG;
         else sp--;
         DISPATCH();
     }
     CASE(JUMP_IF_TRUE_OR_POP) {
-        if (value_truthy(PEEK(1))) ip = code->code + ARG;
+        Value v = PEEK(1);
+        int t;
+        TRUTH(v, t);
+        if (t) ip = code->code + ARG;
         else sp--;
         DISPATCH();
     }

@@ -1,6 +1,7 @@
 # asyncrun - build, test, sanitizer and install targets.
 #   make            build/asyncrun (-O2)
 #   make test       unit tests, golden scripts and CLI tests against build/asyncrun
+#   make repl       the interactive session's tests alone (tmux for the terminal ones)
 #   make asan       the same tests against build/asan/asyncrun (ASan + UBSan)
 #   make stress     golden scripts on the sanitizer build, collecting at every safe point
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -26,7 +27,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
               -Wno-format-truncation \
               -fno-sanitize-recover=undefined
 
-.PHONY: all test unit golden cli asan stress install clean
+.PHONY: all test unit golden cli repl asan stress install clean
 
 all: $(BUILD)/asyncrun
 
@@ -60,7 +61,11 @@ golden: $(BUILD)/asyncrun
 	@tests/golden.sh $(BUILD)/asyncrun
 
 cli: $(BUILD)/asyncrun
-	@ASYNCRUN=$(CURDIR)/$(BUILD)/asyncrun bats tests/cli.bats tests/repl.bats
+	@ASYNCRUN=$(CURDIR)/$(BUILD)/asyncrun bats tests/cli.bats tests/repl.bats tests/core.bats
+
+# the interactive session and the line editor alone (also part of cli)
+repl: $(BUILD)/asyncrun
+	@ASYNCRUN=$(CURDIR)/$(BUILD)/asyncrun bats tests/repl.bats
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan \
@@ -96,10 +101,11 @@ FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_WARN    := -std=c11 -Wall -Wextra -Wno-unused-parameter
 FUZZ_NAMES   := lex parse compile exec
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_DIR)/obj/%.o) \
+                $(EMBEDS:runtime/%.aio=$(FUZZ_DIR)/obj/gen/%.o)
 FUZZ_SEEDS   := $(shell find scripts -name '*.aio' 2>/dev/null)
 VALGRIND     ?= valgrind --error-exitcode=1 --leak-check=full \
-                --errors-for-leak-kinds=definite --quiet
+                --errors-for-leak-kinds=definite
 
 .PHONY: fuzz fuzz-build fuzz-smoke valgrind
 
@@ -107,6 +113,10 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_WARN) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
 	    -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_WARN) $(CPPFLAGS) -O1 -c -o $@ $<
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
@@ -138,4 +148,4 @@ fuzz-smoke: fuzz-build
 	$(call fuzz_run,10)
 
 valgrind: $(BUILD)/asyncrun
-	@tests/valgrind.sh "$(VALGRIND)" $(BUILD)/asyncrun
+	@VALGRIND="$(VALGRIND)" tests/valgrind.sh $(BUILD)/asyncrun

@@ -159,7 +159,9 @@ static void print_trace(const ObjException *e, StrBuf *buf) {
                       code->name ? code->name->chars : "?");
         const char *line;
         size_t length;
-        if (source_line(code->source, t->line, &line, &length) && length > 0) {
+        // CPython has no source for <stdin> and <string> (-c) code
+        bool no_file = code->filename && code->filename->chars[0] == '<';
+        if (!no_file && source_line(code->source, t->line, &line, &length) && length > 0) {
             strbuf_append_cstr(buf, "    ");
             strbuf_append(buf, line, length);
             strbuf_append_char(buf, '\n');

@@ -435,23 +435,68 @@ bool vm_run_module(VM *vm, ObjCode *code, ObjDict *globals) {
     return r == RUN_RETURN;
 }
 
+// A loop callback that runs synchronous REPL input: [function, future].
+static bool run_input_callback(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
+    ObjList *job = (ObjList *)AS_OBJ(args[0]);
+    ObjFuture *done = (ObjFuture *)AS_OBJ(job->items[1]);
+    Value result;
+    *out = NONE_VAL;
+    if (vm_call(vm, job->items[0], NULL, 0, NULL, &result)) return future_set_result(vm, done, result);
+    Value exc = vm->exception;
+    if (exception_matches(vm, exc, CLS_KEYBOARD_INTERRUPT) || exception_matches(vm, exc, CLS_SYSTEM_EXIT))
+        return false; // stops the loop, as in a task
+    vm->exception = EMPTY_VAL;
+    return future_set_exception(vm, done, exc);
+}
+
 bool vm_run_interactive(VM *vm, ObjCode *code, ObjDict *globals) {
-    if (!(code->flags & CODE_ASYNC)) return vm_run_module(vm, code, globals);
-    // top-level await: run the input as a task on the current event loop,
-    // so tasks created by earlier inputs run while it waits
+    // As python3 -m asyncio: every input runs on the session's event loop,
+    // so get_running_loop() and create_task() work and tasks made by earlier
+    // inputs run while a later one waits. Input that awaits runs as a task;
+    // the rest runs as a callback (no current task, no Task-N number used).
     Value loop_v;
     if (!asyncio_get_event_loop(vm, &loop_v)) return false;
     ObjLoop *loop = (ObjLoop *)AS_OBJ(loop_v);
+    if (loop->running || loop->closed) return vm_run_module(vm, code, globals);
     ObjFunction *fn = ALLOC_OBJ(vm, ObjFunction, OBJ_FUNCTION);
     fn->code = code;
     fn->globals = globals;
     fn->name = code->name;
     vm_push_root(vm, OBJ_VAL(fn));
-    ObjCoroutine *co = coroutine_new(vm, fn, NULL, 0, NULL);
-    vm_pop_roots(vm, 1);
-    if (!co) return false;
+    ObjFuture *target;
+    if (code->flags & CODE_ASYNC) {
+        ObjCoroutine *co = coroutine_new(vm, fn, NULL, 0, NULL);
+        if (!co) {
+            vm_pop_roots(vm, 1);
+            return false;
+        }
+        target = (ObjFuture *)task_new(vm, loop, OBJ_VAL(co), NULL);
+    } else {
+        target = future_new(vm, loop);
+        ObjList *job = list_new(vm, 2);
+        list_append(vm, job, OBJ_VAL(fn));
+        list_append(vm, job, OBJ_VAL(target));
+        ObjBound *cb = ALLOC_OBJ(vm, ObjBound, OBJ_BOUND);
+        cb->receiver = OBJ_VAL(job);
+        cb->method = OBJ_VAL(native_new(vm, "<input>", run_input_callback, false));
+        loop_call_soon(vm, loop, OBJ_VAL(cb), NULL);
+    }
+    vm_push_root(vm, OBJ_VAL(target));
     Value ignored;
-    return loop_run_until_complete(vm, loop, OBJ_VAL(co), &ignored);
+    bool ok = loop_run_until_complete(vm, loop, OBJ_VAL(target), &ignored);
+    if (!ok && !future_done(target)) {
+        // interrupted (Ctrl-C): cancel the input's task and let it finish,
+        // running its finally blocks, as python3 -m asyncio does
+        Value exc = vm->exception;
+        vm->exception = EMPTY_VAL;
+        vm_push_root(vm, exc);
+        future_cancel(vm, target, NONE_VAL);
+        if (!loop_run_until_complete(vm, loop, OBJ_VAL(target), &ignored)) vm->exception = EMPTY_VAL;
+        vm_pop_roots(vm, 1);
+        vm->exception = exc;
+    }
+    vm_pop_roots(vm, 2);
+    return ok;
 }
 
 // ---- helpers for instructions ---------------------------------------------
@@ -1240,8 +1285,8 @@ dispatch:
         DISPATCH();
     }
     CASE(JUMP_BACK) {
-        ip = code->code + ARG;
         if (vm->bytes_allocated > vm->next_gc || vm->gc_stress || vm_interrupt || vm->fuel >= 0) {
+            // raise before jumping, so the exception belongs to the loop body
             STORE_FRAME();
             if (vm_interrupt) {
                 raise_interrupt(vm);
@@ -1250,6 +1295,7 @@ dispatch:
             if (!burn_fuel(vm)) THROW();
             if (vm->bytes_allocated > vm->next_gc || vm->gc_stress) gc_collect(vm);
         }
+        ip = code->code + ARG;
         DISPATCH();
     }
 

@@ -299,7 +299,10 @@ bool loop_run_forever(VM *vm, ObjLoop *loop) {
 
 static bool stop_when_done(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     ObjFuture *f = (ObjFuture *)AS_OBJ(args[0]);
-    f->loop->stopping = true;
+    // CPython issue 22429: run_forever() already stopped for these
+    bool fatal = f->state == FUT_FINISHED && (exception_matches(vm, f->exception, CLS_KEYBOARD_INTERRUPT) ||
+                                              exception_matches(vm, f->exception, CLS_SYSTEM_EXIT));
+    if (!fatal) f->loop->stopping = true;
     *out = NONE_VAL;
     return true;
 }

@@ -120,8 +120,9 @@ ObjInstance *locks_event_new(VM *vm, ObjClass *cls);
 void locks_event_set(VM *vm, ObjInstance *event);
 void locks_event_clear(ObjInstance *event);
 bool locks_event_wait(VM *vm, ObjInstance *event, Value result, Value *out);
-// queues.c: its classes, and the continuation and cancellation of its waiters.
-void queues_init(VM *vm, ObjDict *module_dict, ObjClass *event_cls);
+// queues.c: its classes (the Queue class returned), and the continuation and
+// cancellation of its waiters.
+ObjClass *queues_init(VM *vm, ObjDict *module_dict, ObjClass *event_cls);
 bool queues_wakeup(VM *vm, ObjInstance *queue, ObjFuture *waiter, Value info);
 bool queues_cancelled(VM *vm, ObjInstance *queue, ObjFuture *waiter);
 

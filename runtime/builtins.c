@@ -12,6 +12,7 @@
 #include "runtime/modules.h"
 #include "runtime/numfmt.h"
 #include "runtime/ops.h"
+#include "runtime/unicode.h"
 
 // ---- argument checking -----------------------------------------------------------
 
@@ -912,6 +913,37 @@ static bool bool_construct(VM *vm, Value *args, int argc, ObjTuple *kwnames, Val
     return true;
 }
 
+// The text int() and float() parse: non-ASCII whitespace becomes ' ' and
+// decimal digits of any script their ASCII digit; any other non-ASCII
+// character ends the text with '?', which no number accepts (CPython's
+// _PyUnicode_TransformDecimalAndSpaceToASCII). *owned is set when the
+// result was allocated (free it).
+static const char *number_text(ObjString *s, size_t *length, char **owned) {
+    *owned = NULL;
+    *length = s->length;
+    if (s->length == s->cp_length) return s->chars;
+    char *t = malloc((size_t)s->length + 1);
+    if (!t) abort();
+    size_t n = 0;
+    for (size_t i = 0; i < s->length;) {
+        int w;
+        uint32_t c = utf8_decode(s->chars + i, &w);
+        i += (size_t)w;
+        int digit = c < 128 ? -1 : unicode_decimal_value(c);
+        if (c < 127) t[n++] = (char)c;
+        else if (unicode_isspace(c)) t[n++] = ' ';
+        else if (digit >= 0) t[n++] = (char)('0' + digit);
+        else {
+            t[n++] = '?';
+            break;
+        }
+    }
+    t[n] = '\0';
+    *owned = t;
+    *length = n;
+    return t;
+}
+
 static bool int_construct(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *out) {
     static const char *const names[] = {"base", NULL};
     Value kw[1] = {EMPTY_VAL};
@@ -941,7 +973,11 @@ static bool int_construct(VM *vm, Value *args, int argc, ObjTuple *kwnames, Valu
     if (is_str(x)) {
         ObjString *s = as_str(x);
         int64_t v;
-        int r = numfmt_parse_int(s->chars, s->length, (int)base, &v);
+        size_t length;
+        char *owned;
+        const char *text = number_text(s, &length, &owned);
+        int r = numfmt_parse_int(text, length, (int)base, &v);
+        free(owned);
         if (r == 0) {
             *out = INT_VAL(v);
             return true;
@@ -992,7 +1028,12 @@ static bool float_construct(VM *vm, Value *args, int argc, ObjTuple *kwnames, Va
     if (is_str(x)) {
         ObjString *s = as_str(x);
         double d;
-        if (numfmt_parse_float(s->chars, s->length, &d)) {
+        size_t length;
+        char *owned;
+        const char *text = number_text(s, &length, &owned);
+        bool parsed = numfmt_parse_float(text, length, &d);
+        free(owned);
+        if (parsed) {
             *out = FLOAT_VAL(d);
             return true;
         }

@@ -15,7 +15,7 @@ size_t utf8_offset(const char *chars, size_t length, size_t index);
 uint32_t utf8_decode(const char *chars, int *width);
 
 // ---- str (str.c) ----
-ObjString *str_concat(VM *vm, ObjString *a, ObjString *b);
+ObjString *str_concat(VM *vm, ObjString *a, ObjString *b); // NULL: MemoryError (too long)
 ObjString *str_repeat(VM *vm, ObjString *s, int64_t count); // NULL + MemoryError/OverflowError
 // s[key] for an int (IndexError "string index out of range") or a slice.
 bool str_getitem(VM *vm, ObjString *s, Value key, Value *out);

@@ -362,7 +362,22 @@ ObjList *value_to_list(VM *vm, Value iterable) {
     }
     Value it;
     if (!value_iter(vm, iterable, &it)) return NULL;
-    ObjList *list = list_new(vm, 0);
+    ObjList *list;
+    if (IS_OBJ_TYPE(iterable, OBJ_RANGE)) {
+        // its length is known: a MemoryError at once for list(range(10**12))
+        int64_t n = range_length((ObjRange *)AS_OBJ(iterable));
+        if (n > (int64_t)(UINT32_MAX / 2)) {
+            vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+            return NULL;
+        }
+        list = list_new(vm, (uint32_t)n);
+        if (n && !list->items) {
+            vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+            return NULL;
+        }
+    } else {
+        list = list_new(vm, 0);
+    }
     if (IS_OBJ_TYPE(iterable, OBJ_RANGE) || IS_OBJ_TYPE(iterable, OBJ_STRING) ||
         IS_OBJ_TYPE(iterable, OBJ_DICT) || IS_OBJ_TYPE(iterable, OBJ_SET) ||
         IS_OBJ_TYPE(iterable, OBJ_DICTVIEW)) {

@@ -213,6 +213,12 @@ bool list_extend(VM *vm, ObjList *l, Value iterable) {
         l->length += n;
         return true;
     }
+    // A range knows its length: reserve it first, as CPython's length hint,
+    // so that list(range(10**12)) is a MemoryError at once, not after
+    // billions of appends.
+    if (IS_OBJ_TYPE(iterable, OBJ_RANGE) &&
+        !reserve(vm, l, (uint64_t)l->length + (uint64_t)range_length((ObjRange *)AS_OBJ(iterable))))
+        return false;
     Value it;
     if (!value_iter(vm, iterable, &it)) return false;
     vm_push_root(vm, it);

@@ -411,11 +411,12 @@ ObjModule *mod_asyncio_new(VM *vm) {
     define_native(vm, d, "current_task", f_current_task, false);
     define_native(vm, d, "all_tasks", f_all_tasks, false);
     static const ClassId exported[] = {CLS_FUTURE, CLS_TASK, CLS_HANDLE, CLS_TIMER_HANDLE, CLS_CANCELLED_ERROR,
-                                       CLS_INVALID_STATE_ERROR, CLS_TIMEOUT_ERROR};
+                                       CLS_INVALID_STATE_ERROR, CLS_TIMEOUT_ERROR, CLS_QUEUE_EMPTY, CLS_QUEUE_FULL};
     for (size_t i = 0; i < sizeof exported / sizeof exported[0]; i++) {
         ObjClass *cls = vm->classes[exported[i]];
         dict_set_str(vm, d, cls->name, OBJ_VAL(cls));
     }
+    asyncio_sync_init(vm, d);
     if (!run_prelude(vm, m)) return NULL;
     return m;
 }

@@ -163,6 +163,12 @@ static void float_digits(double value, int mode, int ndigits, StrBuf *digits,
         *decpt = 1;
         return;
     }
+    // A double's exact decimal expansion has at most 767 significant digits,
+    // none further than 1074 places past the point: asking for more only
+    // adds zeros, which are stripped below anyway (and a huge request would
+    // make printf allocate, and fail, for nothing).
+    if (mode == 3 && ndigits > 1100) ndigits = 1100;
+    if (mode == 2 && ndigits > 800) ndigits = 800;
     if (mode == 3) {
         int n = snprintf(NULL, 0, "%.*f", ndigits, a);
         char *s = malloc((size_t)n + 1);
@@ -561,6 +567,25 @@ static void emit_number(const Number *num, const FormatSpec *spec, StrBuf *out) 
     append_fill(out, spec, right);
 }
 
+// Room in [out] for all the spec can ask for ([extra] bytes past the
+// padding: precision zeros, the text itself), so that a huge width or
+// precision gives a MemoryError (numfmt.h: err left empty) rather than an
+// abort in the middle.
+static bool reserve_output(StrBuf *out, const FormatSpec *spec, size_t extra,
+                           char *err, size_t errlen) {
+    size_t fill = strlen(spec->fill);
+    size_t width = spec->width > 0 ? (size_t)spec->width : 0;
+    if (spec->width == INT_MAX) { // parse's cap: the width asked for may be far more
+        if (err && errlen) err[0] = '\0';
+        return false;
+    }
+    size_t need = width * (fill ? fill : 1) + extra + 1024;
+    if (need < ((size_t)1 << 20)) return true;
+    if (need < UINT32_MAX && strbuf_try_reserve(out, need)) return true;
+    if (err && errlen) err[0] = '\0';
+    return false;
+}
+
 // format_float_internal; [type] is the spec's, 0 for none.
 static bool format_float(double value, const FormatSpec *spec, char type,
                          StrBuf *out, char *err, size_t errlen) {
@@ -583,6 +608,12 @@ static bool format_float(double value, const FormatSpec *spec, char type,
 
     StrBuf text;
     strbuf_init(&text);
+    size_t digits = (size_t)precision + 400; // 'f' pads to precision past ~309 digits
+    if (!reserve_output(out, spec, digits, err, errlen)) return false;
+    if (digits >= ((size_t)1 << 20) && !strbuf_try_reserve(&text, digits)) {
+        if (err && errlen) err[0] = '\0';
+        return false;
+    }
     double_to_string(value, type, precision, add_dot_0, spec->alternate,
                      spec->no_neg_zero, &text);
     if (add_pct) strbuf_append_char(&text, '%');
@@ -617,6 +648,7 @@ static bool format_long(int64_t value, const FormatSpec *spec, char type,
     if (spec->no_neg_zero)
         return fail(err, errlen,
                     "Negative zero coercion (z) not allowed in integer format specifier");
+    if (!reserve_output(out, spec, 100, err, errlen)) return false;
     Number num = {0};
     num.prefix = "";
     StrBuf chr;
@@ -726,6 +758,7 @@ bool numfmt_format_str(const char *s, size_t length, const FormatSpec *spec,
         }
         chars++;
     }
+    if (!reserve_output(out, spec, bytes, err, errlen)) return false;
     long long total = spec->width > chars ? spec->width : chars;
     long long left = 0;
     char align = spec->align ? spec->align : '<';

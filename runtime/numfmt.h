@@ -47,9 +47,10 @@ bool numfmt_parse_spec(const char *spec, size_t length, FormatSpec *out,
                        char *err, size_t errlen);
 
 // format(value, spec) for each kind; false + ValueError message in err,
-// e.g. "Unknown format code 'd' for object of type 'float'". One exception:
+// e.g. "Unknown format code 'd' for object of type 'float'". Two exceptions:
 // format(int, 'c') out of range fails with "%c arg not in range(0x110000)",
-// an OverflowError in CPython.
+// an OverflowError in CPython, and an empty err means the output (a huge
+// width or precision) does not fit in memory: a MemoryError.
 bool numfmt_format_int(int64_t value, const FormatSpec *spec, StrBuf *out,
                        char *err, size_t errlen);
 bool numfmt_format_float(double value, const FormatSpec *spec, StrBuf *out,

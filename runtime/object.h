@@ -437,6 +437,8 @@ typedef struct {
 
 // ---- object API shared by the runtime ----------------------------------------
 ObjString *str_new(VM *vm, const char *chars, size_t length);
+// false with a MemoryError when a string of `length` bytes cannot be made.
+bool str_length_fits(VM *vm, size_t length);
 ObjString *str_from_cstr(VM *vm, const char *cstr);
 ObjString *str_intern(VM *vm, const char *chars, size_t length);
 ObjString *str_take(VM *vm, char *chars, size_t length); // takes malloc'd bytes

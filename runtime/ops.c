@@ -894,7 +894,9 @@ bool value_binary(VM *vm, BinaryOp op, Value a, Value b, bool inplace, Value *ou
     case BIN_ADD:
         if (is_type(a, OBJ_STRING)) {
             if (!is_type(b, OBJ_STRING)) return concat_error(vm, "str", b);
-            *out = OBJ_VAL(str_concat(vm, (ObjString *)AS_OBJ(a), (ObjString *)AS_OBJ(b)));
+            ObjString *joined = str_concat(vm, (ObjString *)AS_OBJ(a), (ObjString *)AS_OBJ(b));
+            if (!joined) return false;
+            *out = OBJ_VAL(joined);
             return true;
         }
         if (is_type(a, OBJ_LIST)) {
@@ -1461,6 +1463,11 @@ static ObjString *buf_to_string(VM *vm, StrBuf *buf, bool ok) {
         strbuf_free(buf);
         return vm->s_empty;
     }
+    if (buf->length >= UINT32_MAX) { // longer than a string can be
+        strbuf_free(buf);
+        vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+        return NULL;
+    }
     size_t length;
     char *chars = strbuf_take(buf, &length);
     return str_take(vm, chars, length);
@@ -1523,7 +1530,9 @@ bool value_format(VM *vm, Value v, ObjString *spec, StrBuf *buf) {
     }
     if (!ok) {
         // format(-1, 'c') is CPython's one OverflowError here (numfmt.h)
-        ClassId cls = strncmp(err, "%c arg", 6) == 0 ? CLS_OVERFLOW_ERROR : CLS_VALUE_ERROR;
+        ClassId cls = strncmp(err, "%c arg", 6) == 0 ? CLS_OVERFLOW_ERROR
+                      : err[0] == '\0'                ? CLS_MEMORY_ERROR
+                                                      : CLS_VALUE_ERROR;
         return vm_raise(vm, cls, "%s", err);
     }
     return true;

@@ -1,5 +1,6 @@
 // runtime/str.c - str objects: creation, interning, UTF-8, indexing, repr, format, % and methods.
 // Immutable valid UTF-8; hash (never 0) and code-point length set at creation.
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,9 @@
 #include "runtime/classes.h"
 #include "runtime/containers.h"
 #include "runtime/gc.h"
+#include "runtime/numfmt.h"
 #include "runtime/ops.h"
+#include "runtime/unicode.h"
 
 // ---- hashing, creation, interning -------------------------------------------
 
@@ -204,7 +207,26 @@ ObjString *str_from_codepoint(VM *vm, uint32_t cp) {
 }
 
 // A string from a StrBuf, which is reset.
+// Whether a string of [length] bytes can be made: longer than a string can
+// be, or more than memory holds (probed for big ones, since the collector's
+// allocation aborts), is a MemoryError.
+bool str_length_fits(VM *vm, size_t length) {
+    if (length >= UINT32_MAX) return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+    if (length >= ((size_t)1 << 25)) {
+        void *probe = malloc(sizeof(ObjString) + length + 1);
+        if (!probe) return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+        free(probe);
+    }
+    return true;
+}
+
+// The buffer's text as a string (the buffer is freed); NULL with a
+// MemoryError when it is too long.
 static ObjString *from_buf(VM *vm, StrBuf *buf) {
+    if (!str_length_fits(vm, buf->length)) {
+        strbuf_free(buf);
+        return NULL;
+    }
     ObjString *s = str_new(vm, buf->chars ? buf->chars : "", buf->length);
     strbuf_free(buf);
     return s;
@@ -318,356 +340,25 @@ static ObjString *substr(VM *vm, const ObjString *s, size_t from, size_t to) {
 
 // ---- character classes and case --------------------------------------------
 
+// ASCII answered inline; the rest from the Unicode tables (unicode.c).
 static bool cp_space(uint32_t c) {
     if (c < 128) return c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1C && c <= 0x1F);
-    return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
-           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+    return unicode_isspace(c);
 }
 
-static uint32_t cp_upper(uint32_t c) {
-    if (c < 128) return (c >= 'a' && c <= 'z') ? c - 32 : c;
-    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
-    if (c == 0xFF) return 0x178;
-    if (c == 0xB5) return 0x39C;
-    if (c >= 0x100 && c <= 0x17F) {
-        if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177))
-            return (c & 1) ? c - 1 : c;
-        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
-            return (c & 1) ? c : c - 1;
-        return c;
-    }
-    if (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) return c - 32;
-    if (c == 0x3C2) return 0x3A3;
-    if (c >= 0x430 && c <= 0x44F) return c - 32;
-    if (c >= 0x450 && c <= 0x45F) return c - 80;
-    return c;
-}
-
-static uint32_t cp_lower(uint32_t c) {
-    if (c < 128) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
-    if (c == 0x178) return 0xFF;
-    if (c >= 0x100 && c <= 0x17F) {
-        if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177))
-            return (c & 1) ? c : c + 1;
-        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
-            return (c & 1) ? c + 1 : c;
-        return c;
-    }
-    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;
-    if (c >= 0x410 && c <= 0x42F) return c + 32;
-    if (c >= 0x400 && c <= 0x40F) return c + 80;
-    return c;
-}
-
-static bool cp_is_upper(uint32_t c) { return cp_lower(c) != c; }
-static bool cp_is_lower(uint32_t c) {
-    return cp_upper(c) != c || c == 0xDF;
-}
-static bool cp_cased(uint32_t c) { return cp_is_upper(c) || cp_is_lower(c); }
-
-// Unicode 14.0 tables (CPython 3.11's unicodedata), generated with python3:
-// inclusive code point ranges, sorted, for binary search. Non-ASCII only
-// matters; ASCII is answered before the search.
-// str.isalpha: categories Lm Lt Lu Ll Lo.
-static const uint32_t alpha_ranges[][2] = {
-    {0xAA, 0xAA}, {0xB5, 0xB5}, {0xBA, 0xBA}, {0xC0, 0xD6}, {0xD8, 0xF6}, {0xF8, 0x2C1},
-    {0x2C6, 0x2D1}, {0x2E0, 0x2E4}, {0x2EC, 0x2EC}, {0x2EE, 0x2EE}, {0x370, 0x374},
-    {0x376, 0x377}, {0x37A, 0x37D}, {0x37F, 0x37F}, {0x386, 0x386}, {0x388, 0x38A},
-    {0x38C, 0x38C}, {0x38E, 0x3A1}, {0x3A3, 0x3F5}, {0x3F7, 0x481}, {0x48A, 0x52F},
-    {0x531, 0x556}, {0x559, 0x559}, {0x560, 0x588}, {0x5D0, 0x5EA}, {0x5EF, 0x5F2},
-    {0x620, 0x64A}, {0x66E, 0x66F}, {0x671, 0x6D3}, {0x6D5, 0x6D5}, {0x6E5, 0x6E6},
-    {0x6EE, 0x6EF}, {0x6FA, 0x6FC}, {0x6FF, 0x6FF}, {0x710, 0x710}, {0x712, 0x72F},
-    {0x74D, 0x7A5}, {0x7B1, 0x7B1}, {0x7CA, 0x7EA}, {0x7F4, 0x7F5}, {0x7FA, 0x7FA},
-    {0x800, 0x815}, {0x81A, 0x81A}, {0x824, 0x824}, {0x828, 0x828}, {0x840, 0x858},
-    {0x860, 0x86A}, {0x870, 0x887}, {0x889, 0x88E}, {0x8A0, 0x8C9}, {0x904, 0x939},
-    {0x93D, 0x93D}, {0x950, 0x950}, {0x958, 0x961}, {0x971, 0x980}, {0x985, 0x98C},
-    {0x98F, 0x990}, {0x993, 0x9A8}, {0x9AA, 0x9B0}, {0x9B2, 0x9B2}, {0x9B6, 0x9B9},
-    {0x9BD, 0x9BD}, {0x9CE, 0x9CE}, {0x9DC, 0x9DD}, {0x9DF, 0x9E1}, {0x9F0, 0x9F1},
-    {0x9FC, 0x9FC}, {0xA05, 0xA0A}, {0xA0F, 0xA10}, {0xA13, 0xA28}, {0xA2A, 0xA30},
-    {0xA32, 0xA33}, {0xA35, 0xA36}, {0xA38, 0xA39}, {0xA59, 0xA5C}, {0xA5E, 0xA5E},
-    {0xA72, 0xA74}, {0xA85, 0xA8D}, {0xA8F, 0xA91}, {0xA93, 0xAA8}, {0xAAA, 0xAB0},
-    {0xAB2, 0xAB3}, {0xAB5, 0xAB9}, {0xABD, 0xABD}, {0xAD0, 0xAD0}, {0xAE0, 0xAE1},
-    {0xAF9, 0xAF9}, {0xB05, 0xB0C}, {0xB0F, 0xB10}, {0xB13, 0xB28}, {0xB2A, 0xB30},
-    {0xB32, 0xB33}, {0xB35, 0xB39}, {0xB3D, 0xB3D}, {0xB5C, 0xB5D}, {0xB5F, 0xB61},
-    {0xB71, 0xB71}, {0xB83, 0xB83}, {0xB85, 0xB8A}, {0xB8E, 0xB90}, {0xB92, 0xB95},
-    {0xB99, 0xB9A}, {0xB9C, 0xB9C}, {0xB9E, 0xB9F}, {0xBA3, 0xBA4}, {0xBA8, 0xBAA},
-    {0xBAE, 0xBB9}, {0xBD0, 0xBD0}, {0xC05, 0xC0C}, {0xC0E, 0xC10}, {0xC12, 0xC28},
-    {0xC2A, 0xC39}, {0xC3D, 0xC3D}, {0xC58, 0xC5A}, {0xC5D, 0xC5D}, {0xC60, 0xC61},
-    {0xC80, 0xC80}, {0xC85, 0xC8C}, {0xC8E, 0xC90}, {0xC92, 0xCA8}, {0xCAA, 0xCB3},
-    {0xCB5, 0xCB9}, {0xCBD, 0xCBD}, {0xCDD, 0xCDE}, {0xCE0, 0xCE1}, {0xCF1, 0xCF2},
-    {0xD04, 0xD0C}, {0xD0E, 0xD10}, {0xD12, 0xD3A}, {0xD3D, 0xD3D}, {0xD4E, 0xD4E},
-    {0xD54, 0xD56}, {0xD5F, 0xD61}, {0xD7A, 0xD7F}, {0xD85, 0xD96}, {0xD9A, 0xDB1},
-    {0xDB3, 0xDBB}, {0xDBD, 0xDBD}, {0xDC0, 0xDC6}, {0xE01, 0xE30}, {0xE32, 0xE33},
-    {0xE40, 0xE46}, {0xE81, 0xE82}, {0xE84, 0xE84}, {0xE86, 0xE8A}, {0xE8C, 0xEA3},
-    {0xEA5, 0xEA5}, {0xEA7, 0xEB0}, {0xEB2, 0xEB3}, {0xEBD, 0xEBD}, {0xEC0, 0xEC4},
-    {0xEC6, 0xEC6}, {0xEDC, 0xEDF}, {0xF00, 0xF00}, {0xF40, 0xF47}, {0xF49, 0xF6C},
-    {0xF88, 0xF8C}, {0x1000, 0x102A}, {0x103F, 0x103F}, {0x1050, 0x1055},
-    {0x105A, 0x105D}, {0x1061, 0x1061}, {0x1065, 0x1066}, {0x106E, 0x1070},
-    {0x1075, 0x1081}, {0x108E, 0x108E}, {0x10A0, 0x10C5}, {0x10C7, 0x10C7},
-    {0x10CD, 0x10CD}, {0x10D0, 0x10FA}, {0x10FC, 0x1248}, {0x124A, 0x124D},
-    {0x1250, 0x1256}, {0x1258, 0x1258}, {0x125A, 0x125D}, {0x1260, 0x1288},
-    {0x128A, 0x128D}, {0x1290, 0x12B0}, {0x12B2, 0x12B5}, {0x12B8, 0x12BE},
-    {0x12C0, 0x12C0}, {0x12C2, 0x12C5}, {0x12C8, 0x12D6}, {0x12D8, 0x1310},
-    {0x1312, 0x1315}, {0x1318, 0x135A}, {0x1380, 0x138F}, {0x13A0, 0x13F5},
-    {0x13F8, 0x13FD}, {0x1401, 0x166C}, {0x166F, 0x167F}, {0x1681, 0x169A},
-    {0x16A0, 0x16EA}, {0x16F1, 0x16F8}, {0x1700, 0x1711}, {0x171F, 0x1731},
-    {0x1740, 0x1751}, {0x1760, 0x176C}, {0x176E, 0x1770}, {0x1780, 0x17B3},
-    {0x17D7, 0x17D7}, {0x17DC, 0x17DC}, {0x1820, 0x1878}, {0x1880, 0x1884},
-    {0x1887, 0x18A8}, {0x18AA, 0x18AA}, {0x18B0, 0x18F5}, {0x1900, 0x191E},
-    {0x1950, 0x196D}, {0x1970, 0x1974}, {0x1980, 0x19AB}, {0x19B0, 0x19C9},
-    {0x1A00, 0x1A16}, {0x1A20, 0x1A54}, {0x1AA7, 0x1AA7}, {0x1B05, 0x1B33},
-    {0x1B45, 0x1B4C}, {0x1B83, 0x1BA0}, {0x1BAE, 0x1BAF}, {0x1BBA, 0x1BE5},
-    {0x1C00, 0x1C23}, {0x1C4D, 0x1C4F}, {0x1C5A, 0x1C7D}, {0x1C80, 0x1C88},
-    {0x1C90, 0x1CBA}, {0x1CBD, 0x1CBF}, {0x1CE9, 0x1CEC}, {0x1CEE, 0x1CF3},
-    {0x1CF5, 0x1CF6}, {0x1CFA, 0x1CFA}, {0x1D00, 0x1DBF}, {0x1E00, 0x1F15},
-    {0x1F18, 0x1F1D}, {0x1F20, 0x1F45}, {0x1F48, 0x1F4D}, {0x1F50, 0x1F57},
-    {0x1F59, 0x1F59}, {0x1F5B, 0x1F5B}, {0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D},
-    {0x1F80, 0x1FB4}, {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE}, {0x1FC2, 0x1FC4},
-    {0x1FC6, 0x1FCC}, {0x1FD0, 0x1FD3}, {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC},
-    {0x1FF2, 0x1FF4}, {0x1FF6, 0x1FFC}, {0x2071, 0x2071}, {0x207F, 0x207F},
-    {0x2090, 0x209C}, {0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113},
-    {0x2115, 0x2115}, {0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126},
-    {0x2128, 0x2128}, {0x212A, 0x212D}, {0x212F, 0x2139}, {0x213C, 0x213F},
-    {0x2145, 0x2149}, {0x214E, 0x214E}, {0x2183, 0x2184}, {0x2C00, 0x2CE4},
-    {0x2CEB, 0x2CEE}, {0x2CF2, 0x2CF3}, {0x2D00, 0x2D25}, {0x2D27, 0x2D27},
-    {0x2D2D, 0x2D2D}, {0x2D30, 0x2D67}, {0x2D6F, 0x2D6F}, {0x2D80, 0x2D96},
-    {0x2DA0, 0x2DA6}, {0x2DA8, 0x2DAE}, {0x2DB0, 0x2DB6}, {0x2DB8, 0x2DBE},
-    {0x2DC0, 0x2DC6}, {0x2DC8, 0x2DCE}, {0x2DD0, 0x2DD6}, {0x2DD8, 0x2DDE},
-    {0x2E2F, 0x2E2F}, {0x3005, 0x3006}, {0x3031, 0x3035}, {0x303B, 0x303C},
-    {0x3041, 0x3096}, {0x309D, 0x309F}, {0x30A1, 0x30FA}, {0x30FC, 0x30FF},
-    {0x3105, 0x312F}, {0x3131, 0x318E}, {0x31A0, 0x31BF}, {0x31F0, 0x31FF},
-    {0x3400, 0x4DBF}, {0x4E00, 0xA48C}, {0xA4D0, 0xA4FD}, {0xA500, 0xA60C},
-    {0xA610, 0xA61F}, {0xA62A, 0xA62B}, {0xA640, 0xA66E}, {0xA67F, 0xA69D},
-    {0xA6A0, 0xA6E5}, {0xA717, 0xA71F}, {0xA722, 0xA788}, {0xA78B, 0xA7CA},
-    {0xA7D0, 0xA7D1}, {0xA7D3, 0xA7D3}, {0xA7D5, 0xA7D9}, {0xA7F2, 0xA801},
-    {0xA803, 0xA805}, {0xA807, 0xA80A}, {0xA80C, 0xA822}, {0xA840, 0xA873},
-    {0xA882, 0xA8B3}, {0xA8F2, 0xA8F7}, {0xA8FB, 0xA8FB}, {0xA8FD, 0xA8FE},
-    {0xA90A, 0xA925}, {0xA930, 0xA946}, {0xA960, 0xA97C}, {0xA984, 0xA9B2},
-    {0xA9CF, 0xA9CF}, {0xA9E0, 0xA9E4}, {0xA9E6, 0xA9EF}, {0xA9FA, 0xA9FE},
-    {0xAA00, 0xAA28}, {0xAA40, 0xAA42}, {0xAA44, 0xAA4B}, {0xAA60, 0xAA76},
-    {0xAA7A, 0xAA7A}, {0xAA7E, 0xAAAF}, {0xAAB1, 0xAAB1}, {0xAAB5, 0xAAB6},
-    {0xAAB9, 0xAABD}, {0xAAC0, 0xAAC0}, {0xAAC2, 0xAAC2}, {0xAADB, 0xAADD},
-    {0xAAE0, 0xAAEA}, {0xAAF2, 0xAAF4}, {0xAB01, 0xAB06}, {0xAB09, 0xAB0E},
-    {0xAB11, 0xAB16}, {0xAB20, 0xAB26}, {0xAB28, 0xAB2E}, {0xAB30, 0xAB5A},
-    {0xAB5C, 0xAB69}, {0xAB70, 0xABE2}, {0xAC00, 0xD7A3}, {0xD7B0, 0xD7C6},
-    {0xD7CB, 0xD7FB}, {0xF900, 0xFA6D}, {0xFA70, 0xFAD9}, {0xFB00, 0xFB06},
-    {0xFB13, 0xFB17}, {0xFB1D, 0xFB1D}, {0xFB1F, 0xFB28}, {0xFB2A, 0xFB36},
-    {0xFB38, 0xFB3C}, {0xFB3E, 0xFB3E}, {0xFB40, 0xFB41}, {0xFB43, 0xFB44},
-    {0xFB46, 0xFBB1}, {0xFBD3, 0xFD3D}, {0xFD50, 0xFD8F}, {0xFD92, 0xFDC7},
-    {0xFDF0, 0xFDFB}, {0xFE70, 0xFE74}, {0xFE76, 0xFEFC}, {0xFF21, 0xFF3A},
-    {0xFF41, 0xFF5A}, {0xFF66, 0xFFBE}, {0xFFC2, 0xFFC7}, {0xFFCA, 0xFFCF},
-    {0xFFD2, 0xFFD7}, {0xFFDA, 0xFFDC}, {0x10000, 0x1000B}, {0x1000D, 0x10026},
-    {0x10028, 0x1003A}, {0x1003C, 0x1003D}, {0x1003F, 0x1004D}, {0x10050, 0x1005D},
-    {0x10080, 0x100FA}, {0x10280, 0x1029C}, {0x102A0, 0x102D0}, {0x10300, 0x1031F},
-    {0x1032D, 0x10340}, {0x10342, 0x10349}, {0x10350, 0x10375}, {0x10380, 0x1039D},
-    {0x103A0, 0x103C3}, {0x103C8, 0x103CF}, {0x10400, 0x1049D}, {0x104B0, 0x104D3},
-    {0x104D8, 0x104FB}, {0x10500, 0x10527}, {0x10530, 0x10563}, {0x10570, 0x1057A},
-    {0x1057C, 0x1058A}, {0x1058C, 0x10592}, {0x10594, 0x10595}, {0x10597, 0x105A1},
-    {0x105A3, 0x105B1}, {0x105B3, 0x105B9}, {0x105BB, 0x105BC}, {0x10600, 0x10736},
-    {0x10740, 0x10755}, {0x10760, 0x10767}, {0x10780, 0x10785}, {0x10787, 0x107B0},
-    {0x107B2, 0x107BA}, {0x10800, 0x10805}, {0x10808, 0x10808}, {0x1080A, 0x10835},
-    {0x10837, 0x10838}, {0x1083C, 0x1083C}, {0x1083F, 0x10855}, {0x10860, 0x10876},
-    {0x10880, 0x1089E}, {0x108E0, 0x108F2}, {0x108F4, 0x108F5}, {0x10900, 0x10915},
-    {0x10920, 0x10939}, {0x10980, 0x109B7}, {0x109BE, 0x109BF}, {0x10A00, 0x10A00},
-    {0x10A10, 0x10A13}, {0x10A15, 0x10A17}, {0x10A19, 0x10A35}, {0x10A60, 0x10A7C},
-    {0x10A80, 0x10A9C}, {0x10AC0, 0x10AC7}, {0x10AC9, 0x10AE4}, {0x10B00, 0x10B35},
-    {0x10B40, 0x10B55}, {0x10B60, 0x10B72}, {0x10B80, 0x10B91}, {0x10C00, 0x10C48},
-    {0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x10D00, 0x10D23}, {0x10E80, 0x10EA9},
-    {0x10EB0, 0x10EB1}, {0x10F00, 0x10F1C}, {0x10F27, 0x10F27}, {0x10F30, 0x10F45},
-    {0x10F70, 0x10F81}, {0x10FB0, 0x10FC4}, {0x10FE0, 0x10FF6}, {0x11003, 0x11037},
-    {0x11071, 0x11072}, {0x11075, 0x11075}, {0x11083, 0x110AF}, {0x110D0, 0x110E8},
-    {0x11103, 0x11126}, {0x11144, 0x11144}, {0x11147, 0x11147}, {0x11150, 0x11172},
-    {0x11176, 0x11176}, {0x11183, 0x111B2}, {0x111C1, 0x111C4}, {0x111DA, 0x111DA},
-    {0x111DC, 0x111DC}, {0x11200, 0x11211}, {0x11213, 0x1122B}, {0x11280, 0x11286},
-    {0x11288, 0x11288}, {0x1128A, 0x1128D}, {0x1128F, 0x1129D}, {0x1129F, 0x112A8},
-    {0x112B0, 0x112DE}, {0x11305, 0x1130C}, {0x1130F, 0x11310}, {0x11313, 0x11328},
-    {0x1132A, 0x11330}, {0x11332, 0x11333}, {0x11335, 0x11339}, {0x1133D, 0x1133D},
-    {0x11350, 0x11350}, {0x1135D, 0x11361}, {0x11400, 0x11434}, {0x11447, 0x1144A},
-    {0x1145F, 0x11461}, {0x11480, 0x114AF}, {0x114C4, 0x114C5}, {0x114C7, 0x114C7},
-    {0x11580, 0x115AE}, {0x115D8, 0x115DB}, {0x11600, 0x1162F}, {0x11644, 0x11644},
-    {0x11680, 0x116AA}, {0x116B8, 0x116B8}, {0x11700, 0x1171A}, {0x11740, 0x11746},
-    {0x11800, 0x1182B}, {0x118A0, 0x118DF}, {0x118FF, 0x11906}, {0x11909, 0x11909},
-    {0x1190C, 0x11913}, {0x11915, 0x11916}, {0x11918, 0x1192F}, {0x1193F, 0x1193F},
-    {0x11941, 0x11941}, {0x119A0, 0x119A7}, {0x119AA, 0x119D0}, {0x119E1, 0x119E1},
-    {0x119E3, 0x119E3}, {0x11A00, 0x11A00}, {0x11A0B, 0x11A32}, {0x11A3A, 0x11A3A},
-    {0x11A50, 0x11A50}, {0x11A5C, 0x11A89}, {0x11A9D, 0x11A9D}, {0x11AB0, 0x11AF8},
-    {0x11C00, 0x11C08}, {0x11C0A, 0x11C2E}, {0x11C40, 0x11C40}, {0x11C72, 0x11C8F},
-    {0x11D00, 0x11D06}, {0x11D08, 0x11D09}, {0x11D0B, 0x11D30}, {0x11D46, 0x11D46},
-    {0x11D60, 0x11D65}, {0x11D67, 0x11D68}, {0x11D6A, 0x11D89}, {0x11D98, 0x11D98},
-    {0x11EE0, 0x11EF2}, {0x11FB0, 0x11FB0}, {0x12000, 0x12399}, {0x12480, 0x12543},
-    {0x12F90, 0x12FF0}, {0x13000, 0x1342E}, {0x14400, 0x14646}, {0x16800, 0x16A38},
-    {0x16A40, 0x16A5E}, {0x16A70, 0x16ABE}, {0x16AD0, 0x16AED}, {0x16B00, 0x16B2F},
-    {0x16B40, 0x16B43}, {0x16B63, 0x16B77}, {0x16B7D, 0x16B8F}, {0x16E40, 0x16E7F},
-    {0x16F00, 0x16F4A}, {0x16F50, 0x16F50}, {0x16F93, 0x16F9F}, {0x16FE0, 0x16FE1},
-    {0x16FE3, 0x16FE3}, {0x17000, 0x187F7}, {0x18800, 0x18CD5}, {0x18D00, 0x18D08},
-    {0x1AFF0, 0x1AFF3}, {0x1AFF5, 0x1AFFB}, {0x1AFFD, 0x1AFFE}, {0x1B000, 0x1B122},
-    {0x1B150, 0x1B152}, {0x1B164, 0x1B167}, {0x1B170, 0x1B2FB}, {0x1BC00, 0x1BC6A},
-    {0x1BC70, 0x1BC7C}, {0x1BC80, 0x1BC88}, {0x1BC90, 0x1BC99}, {0x1D400, 0x1D454},
-    {0x1D456, 0x1D49C}, {0x1D49E, 0x1D49F}, {0x1D4A2, 0x1D4A2}, {0x1D4A5, 0x1D4A6},
-    {0x1D4A9, 0x1D4AC}, {0x1D4AE, 0x1D4B9}, {0x1D4BB, 0x1D4BB}, {0x1D4BD, 0x1D4C3},
-    {0x1D4C5, 0x1D505}, {0x1D507, 0x1D50A}, {0x1D50D, 0x1D514}, {0x1D516, 0x1D51C},
-    {0x1D51E, 0x1D539}, {0x1D53B, 0x1D53E}, {0x1D540, 0x1D544}, {0x1D546, 0x1D546},
-    {0x1D54A, 0x1D550}, {0x1D552, 0x1D6A5}, {0x1D6A8, 0x1D6C0}, {0x1D6C2, 0x1D6DA},
-    {0x1D6DC, 0x1D6FA}, {0x1D6FC, 0x1D714}, {0x1D716, 0x1D734}, {0x1D736, 0x1D74E},
-    {0x1D750, 0x1D76E}, {0x1D770, 0x1D788}, {0x1D78A, 0x1D7A8}, {0x1D7AA, 0x1D7C2},
-    {0x1D7C4, 0x1D7CB}, {0x1DF00, 0x1DF1E}, {0x1E100, 0x1E12C}, {0x1E137, 0x1E13D},
-    {0x1E14E, 0x1E14E}, {0x1E290, 0x1E2AD}, {0x1E2C0, 0x1E2EB}, {0x1E7E0, 0x1E7E6},
-    {0x1E7E8, 0x1E7EB}, {0x1E7ED, 0x1E7EE}, {0x1E7F0, 0x1E7FE}, {0x1E800, 0x1E8C4},
-    {0x1E900, 0x1E943}, {0x1E94B, 0x1E94B}, {0x1EE00, 0x1EE03}, {0x1EE05, 0x1EE1F},
-    {0x1EE21, 0x1EE22}, {0x1EE24, 0x1EE24}, {0x1EE27, 0x1EE27}, {0x1EE29, 0x1EE32},
-    {0x1EE34, 0x1EE37}, {0x1EE39, 0x1EE39}, {0x1EE3B, 0x1EE3B}, {0x1EE42, 0x1EE42},
-    {0x1EE47, 0x1EE47}, {0x1EE49, 0x1EE49}, {0x1EE4B, 0x1EE4B}, {0x1EE4D, 0x1EE4F},
-    {0x1EE51, 0x1EE52}, {0x1EE54, 0x1EE54}, {0x1EE57, 0x1EE57}, {0x1EE59, 0x1EE59},
-    {0x1EE5B, 0x1EE5B}, {0x1EE5D, 0x1EE5D}, {0x1EE5F, 0x1EE5F}, {0x1EE61, 0x1EE62},
-    {0x1EE64, 0x1EE64}, {0x1EE67, 0x1EE6A}, {0x1EE6C, 0x1EE72}, {0x1EE74, 0x1EE77},
-    {0x1EE79, 0x1EE7C}, {0x1EE7E, 0x1EE7E}, {0x1EE80, 0x1EE89}, {0x1EE8B, 0x1EE9B},
-    {0x1EEA1, 0x1EEA3}, {0x1EEA5, 0x1EEA9}, {0x1EEAB, 0x1EEBB}, {0x20000, 0x2A6DF},
-    {0x2A700, 0x2B738}, {0x2B740, 0x2B81D}, {0x2B820, 0x2CEA1}, {0x2CEB0, 0x2EBE0},
-    {0x2F800, 0x2FA1D}, {0x30000, 0x3134A},
-};
-// str.isdecimal: category Nd.
-static const uint32_t decimal_ranges[][2] = {
-    {0x660, 0x669}, {0x6F0, 0x6F9}, {0x7C0, 0x7C9}, {0x966, 0x96F}, {0x9E6, 0x9EF},
-    {0xA66, 0xA6F}, {0xAE6, 0xAEF}, {0xB66, 0xB6F}, {0xBE6, 0xBEF}, {0xC66, 0xC6F},
-    {0xCE6, 0xCEF}, {0xD66, 0xD6F}, {0xDE6, 0xDEF}, {0xE50, 0xE59}, {0xED0, 0xED9},
-    {0xF20, 0xF29}, {0x1040, 0x1049}, {0x1090, 0x1099}, {0x17E0, 0x17E9},
-    {0x1810, 0x1819}, {0x1946, 0x194F}, {0x19D0, 0x19D9}, {0x1A80, 0x1A89},
-    {0x1A90, 0x1A99}, {0x1B50, 0x1B59}, {0x1BB0, 0x1BB9}, {0x1C40, 0x1C49},
-    {0x1C50, 0x1C59}, {0xA620, 0xA629}, {0xA8D0, 0xA8D9}, {0xA900, 0xA909},
-    {0xA9D0, 0xA9D9}, {0xA9F0, 0xA9F9}, {0xAA50, 0xAA59}, {0xABF0, 0xABF9},
-    {0xFF10, 0xFF19}, {0x104A0, 0x104A9}, {0x10D30, 0x10D39}, {0x11066, 0x1106F},
-    {0x110F0, 0x110F9}, {0x11136, 0x1113F}, {0x111D0, 0x111D9}, {0x112F0, 0x112F9},
-    {0x11450, 0x11459}, {0x114D0, 0x114D9}, {0x11650, 0x11659}, {0x116C0, 0x116C9},
-    {0x11730, 0x11739}, {0x118E0, 0x118E9}, {0x11950, 0x11959}, {0x11C50, 0x11C59},
-    {0x11D50, 0x11D59}, {0x11DA0, 0x11DA9}, {0x16A60, 0x16A69}, {0x16AC0, 0x16AC9},
-    {0x16B50, 0x16B59}, {0x1D7CE, 0x1D7FF}, {0x1E140, 0x1E149}, {0x1E2F0, 0x1E2F9},
-    {0x1E950, 0x1E959}, {0x1FBF0, 0x1FBF9},
-};
-// str.isdigit: Numeric_Type Decimal or Digit (Nd, superscripts, circled digits...).
-static const uint32_t digit_ranges[][2] = {
-    {0xB2, 0xB3}, {0xB9, 0xB9}, {0x660, 0x669}, {0x6F0, 0x6F9}, {0x7C0, 0x7C9},
-    {0x966, 0x96F}, {0x9E6, 0x9EF}, {0xA66, 0xA6F}, {0xAE6, 0xAEF}, {0xB66, 0xB6F},
-    {0xBE6, 0xBEF}, {0xC66, 0xC6F}, {0xCE6, 0xCEF}, {0xD66, 0xD6F}, {0xDE6, 0xDEF},
-    {0xE50, 0xE59}, {0xED0, 0xED9}, {0xF20, 0xF29}, {0x1040, 0x1049}, {0x1090, 0x1099},
-    {0x1369, 0x1371}, {0x17E0, 0x17E9}, {0x1810, 0x1819}, {0x1946, 0x194F},
-    {0x19D0, 0x19DA}, {0x1A80, 0x1A89}, {0x1A90, 0x1A99}, {0x1B50, 0x1B59},
-    {0x1BB0, 0x1BB9}, {0x1C40, 0x1C49}, {0x1C50, 0x1C59}, {0x2070, 0x2070},
-    {0x2074, 0x2079}, {0x2080, 0x2089}, {0x2460, 0x2468}, {0x2474, 0x247C},
-    {0x2488, 0x2490}, {0x24EA, 0x24EA}, {0x24F5, 0x24FD}, {0x24FF, 0x24FF},
-    {0x2776, 0x277E}, {0x2780, 0x2788}, {0x278A, 0x2792}, {0xA620, 0xA629},
-    {0xA8D0, 0xA8D9}, {0xA900, 0xA909}, {0xA9D0, 0xA9D9}, {0xA9F0, 0xA9F9},
-    {0xAA50, 0xAA59}, {0xABF0, 0xABF9}, {0xFF10, 0xFF19}, {0x104A0, 0x104A9},
-    {0x10A40, 0x10A43}, {0x10D30, 0x10D39}, {0x10E60, 0x10E68}, {0x11052, 0x1105A},
-    {0x11066, 0x1106F}, {0x110F0, 0x110F9}, {0x11136, 0x1113F}, {0x111D0, 0x111D9},
-    {0x112F0, 0x112F9}, {0x11450, 0x11459}, {0x114D0, 0x114D9}, {0x11650, 0x11659},
-    {0x116C0, 0x116C9}, {0x11730, 0x11739}, {0x118E0, 0x118E9}, {0x11950, 0x11959},
-    {0x11C50, 0x11C59}, {0x11D50, 0x11D59}, {0x11DA0, 0x11DA9}, {0x16A60, 0x16A69},
-    {0x16AC0, 0x16AC9}, {0x16B50, 0x16B59}, {0x1D7CE, 0x1D7FF}, {0x1E140, 0x1E149},
-    {0x1E2F0, 0x1E2F9}, {0x1E950, 0x1E959}, {0x1F100, 0x1F10A}, {0x1FBF0, 0x1FBF9},
-};
-// str.isnumeric: any Numeric_Type (also fractions, Roman numerals, CJK numerals...).
-static const uint32_t numeric_ranges[][2] = {
-    {0xB2, 0xB3}, {0xB9, 0xB9}, {0xBC, 0xBE}, {0x660, 0x669}, {0x6F0, 0x6F9},
-    {0x7C0, 0x7C9}, {0x966, 0x96F}, {0x9E6, 0x9EF}, {0x9F4, 0x9F9}, {0xA66, 0xA6F},
-    {0xAE6, 0xAEF}, {0xB66, 0xB6F}, {0xB72, 0xB77}, {0xBE6, 0xBF2}, {0xC66, 0xC6F},
-    {0xC78, 0xC7E}, {0xCE6, 0xCEF}, {0xD58, 0xD5E}, {0xD66, 0xD78}, {0xDE6, 0xDEF},
-    {0xE50, 0xE59}, {0xED0, 0xED9}, {0xF20, 0xF33}, {0x1040, 0x1049}, {0x1090, 0x1099},
-    {0x1369, 0x137C}, {0x16EE, 0x16F0}, {0x17E0, 0x17E9}, {0x17F0, 0x17F9},
-    {0x1810, 0x1819}, {0x1946, 0x194F}, {0x19D0, 0x19DA}, {0x1A80, 0x1A89},
-    {0x1A90, 0x1A99}, {0x1B50, 0x1B59}, {0x1BB0, 0x1BB9}, {0x1C40, 0x1C49},
-    {0x1C50, 0x1C59}, {0x2070, 0x2070}, {0x2074, 0x2079}, {0x2080, 0x2089},
-    {0x2150, 0x2182}, {0x2185, 0x2189}, {0x2460, 0x249B}, {0x24EA, 0x24FF},
-    {0x2776, 0x2793}, {0x2CFD, 0x2CFD}, {0x3007, 0x3007}, {0x3021, 0x3029},
-    {0x3038, 0x303A}, {0x3192, 0x3195}, {0x3220, 0x3229}, {0x3248, 0x324F},
-    {0x3251, 0x325F}, {0x3280, 0x3289}, {0x32B1, 0x32BF}, {0x3405, 0x3405},
-    {0x3483, 0x3483}, {0x382A, 0x382A}, {0x3B4D, 0x3B4D}, {0x4E00, 0x4E00},
-    {0x4E03, 0x4E03}, {0x4E07, 0x4E07}, {0x4E09, 0x4E09}, {0x4E5D, 0x4E5D},
-    {0x4E8C, 0x4E8C}, {0x4E94, 0x4E94}, {0x4E96, 0x4E96}, {0x4EBF, 0x4EC0},
-    {0x4EDF, 0x4EDF}, {0x4EE8, 0x4EE8}, {0x4F0D, 0x4F0D}, {0x4F70, 0x4F70},
-    {0x5104, 0x5104}, {0x5146, 0x5146}, {0x5169, 0x5169}, {0x516B, 0x516B},
-    {0x516D, 0x516D}, {0x5341, 0x5341}, {0x5343, 0x5345}, {0x534C, 0x534C},
-    {0x53C1, 0x53C4}, {0x56DB, 0x56DB}, {0x58F1, 0x58F1}, {0x58F9, 0x58F9},
-    {0x5E7A, 0x5E7A}, {0x5EFE, 0x5EFF}, {0x5F0C, 0x5F0E}, {0x5F10, 0x5F10},
-    {0x62FE, 0x62FE}, {0x634C, 0x634C}, {0x67D2, 0x67D2}, {0x6F06, 0x6F06},
-    {0x7396, 0x7396}, {0x767E, 0x767E}, {0x8086, 0x8086}, {0x842C, 0x842C},
-    {0x8CAE, 0x8CAE}, {0x8CB3, 0x8CB3}, {0x8D30, 0x8D30}, {0x9621, 0x9621},
-    {0x9646, 0x9646}, {0x964C, 0x964C}, {0x9678, 0x9678}, {0x96F6, 0x96F6},
-    {0xA620, 0xA629}, {0xA6E6, 0xA6EF}, {0xA830, 0xA835}, {0xA8D0, 0xA8D9},
-    {0xA900, 0xA909}, {0xA9D0, 0xA9D9}, {0xA9F0, 0xA9F9}, {0xAA50, 0xAA59},
-    {0xABF0, 0xABF9}, {0xF96B, 0xF96B}, {0xF973, 0xF973}, {0xF978, 0xF978},
-    {0xF9B2, 0xF9B2}, {0xF9D1, 0xF9D1}, {0xF9D3, 0xF9D3}, {0xF9FD, 0xF9FD},
-    {0xFF10, 0xFF19}, {0x10107, 0x10133}, {0x10140, 0x10178}, {0x1018A, 0x1018B},
-    {0x102E1, 0x102FB}, {0x10320, 0x10323}, {0x10341, 0x10341}, {0x1034A, 0x1034A},
-    {0x103D1, 0x103D5}, {0x104A0, 0x104A9}, {0x10858, 0x1085F}, {0x10879, 0x1087F},
-    {0x108A7, 0x108AF}, {0x108FB, 0x108FF}, {0x10916, 0x1091B}, {0x109BC, 0x109BD},
-    {0x109C0, 0x109CF}, {0x109D2, 0x109FF}, {0x10A40, 0x10A48}, {0x10A7D, 0x10A7E},
-    {0x10A9D, 0x10A9F}, {0x10AEB, 0x10AEF}, {0x10B58, 0x10B5F}, {0x10B78, 0x10B7F},
-    {0x10BA9, 0x10BAF}, {0x10CFA, 0x10CFF}, {0x10D30, 0x10D39}, {0x10E60, 0x10E7E},
-    {0x10F1D, 0x10F26}, {0x10F51, 0x10F54}, {0x10FC5, 0x10FCB}, {0x11052, 0x1106F},
-    {0x110F0, 0x110F9}, {0x11136, 0x1113F}, {0x111D0, 0x111D9}, {0x111E1, 0x111F4},
-    {0x112F0, 0x112F9}, {0x11450, 0x11459}, {0x114D0, 0x114D9}, {0x11650, 0x11659},
-    {0x116C0, 0x116C9}, {0x11730, 0x1173B}, {0x118E0, 0x118F2}, {0x11950, 0x11959},
-    {0x11C50, 0x11C6C}, {0x11D50, 0x11D59}, {0x11DA0, 0x11DA9}, {0x11FC0, 0x11FD4},
-    {0x12400, 0x1246E}, {0x16A60, 0x16A69}, {0x16AC0, 0x16AC9}, {0x16B50, 0x16B59},
-    {0x16B5B, 0x16B61}, {0x16E80, 0x16E96}, {0x1D2E0, 0x1D2F3}, {0x1D360, 0x1D378},
-    {0x1D7CE, 0x1D7FF}, {0x1E140, 0x1E149}, {0x1E2F0, 0x1E2F9}, {0x1E8C7, 0x1E8CF},
-    {0x1E950, 0x1E959}, {0x1EC71, 0x1ECAB}, {0x1ECAD, 0x1ECAF}, {0x1ECB1, 0x1ECB4},
-    {0x1ED01, 0x1ED2D}, {0x1ED2F, 0x1ED3D}, {0x1F100, 0x1F10C}, {0x1FBF0, 0x1FBF9},
-    {0x20001, 0x20001}, {0x20064, 0x20064}, {0x200E2, 0x200E2}, {0x20121, 0x20121},
-    {0x2092A, 0x2092A}, {0x20983, 0x20983}, {0x2098C, 0x2098C}, {0x2099C, 0x2099C},
-    {0x20AEA, 0x20AEA}, {0x20AFD, 0x20AFD}, {0x20B19, 0x20B19}, {0x22390, 0x22390},
-    {0x22998, 0x22998}, {0x23B1B, 0x23B1B}, {0x2626D, 0x2626D}, {0x2F890, 0x2F890},
-};
-
-static bool in_ranges(const uint32_t (*r)[2], size_t n, uint32_t c) {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c < r[mid][0]) hi = mid;
-        else if (c > r[mid][1]) lo = mid + 1;
-        else return true;
-    }
-    return false;
-}
-#define IN_TABLE(t, c) in_ranges(t, sizeof t / sizeof t[0], c)
-
-static bool cp_decimal(uint32_t c) {
-    if (c < 128) return c >= '0' && c <= '9';
-    return IN_TABLE(decimal_ranges, c);
-}
-
-static bool cp_digit(uint32_t c) {
-    if (c < 128) return c >= '0' && c <= '9';
-    return IN_TABLE(digit_ranges, c);
-}
-
-static bool cp_numeric(uint32_t c) {
-    if (c < 128) return c >= '0' && c <= '9';
-    return IN_TABLE(numeric_ranges, c);
-}
+static bool cp_decimal(uint32_t c) { return c < 128 ? c >= '0' && c <= '9' : unicode_isdecimal(c); }
+static bool cp_digit(uint32_t c) { return c < 128 ? c >= '0' && c <= '9' : unicode_isdigit(c); }
+static bool cp_numeric(uint32_t c) { return c < 128 ? c >= '0' && c <= '9' : unicode_isnumeric(c); }
 
 static bool cp_alpha(uint32_t c) {
     if (c < 128) return (c | 32) >= 'a' && (c | 32) <= 'z';
-    return IN_TABLE(alpha_ranges, c);
+    return unicode_isalpha(c);
 }
 
-// Printable as repr keeps it: not a control, format, separator (but space),
-// private-use or noncharacter code point.
+// Printable as repr keeps it (str.isprintable).
 static bool cp_printable(uint32_t c) {
-    if (c < 0x20 || c == 0x7F) return false;
-    if (c < 0x7F) return true;
-    if (c <= 0xA0 || c == 0xAD) return false;
-    if (c == 0x1680 || c == 0x180E || c == 0x061C) return false;
-    if (c >= 0x2000 && c <= 0x200F) return false;
-    if (c >= 0x2028 && c <= 0x202F) return false;
-    if (c >= 0x205F && c <= 0x206F) return false;
-    if (c == 0x3000 || c == 0xFEFF) return false;
-    if (c >= 0xD800 && c <= 0xF8FF) return false;
-    if (c >= 0xFFF9 && c <= 0xFFFB) return false;
-    if (c == 0xFFFE || c == 0xFFFF) return false;
-    if (c >= 0xE0000) return false;
-    return true;
+    if (c < 128) return c >= 0x20 && c < 0x7F;
+    return unicode_isprintable(c);
 }
 
 // ---- sequence operations -----------------------------------------------------
@@ -675,6 +366,7 @@ static bool cp_printable(uint32_t c) {
 ObjString *str_concat(VM *vm, ObjString *a, ObjString *b) {
     if (a->length == 0) return b;
     if (b->length == 0) return a;
+    if (!str_length_fits(vm, (size_t)a->length + b->length)) return NULL;
     ObjString *s = alloc_string(vm, (size_t)a->length + b->length);
     memcpy(s->chars, a->chars, a->length);
     memcpy(s->chars + a->length, b->chars, b->length);
@@ -690,6 +382,7 @@ ObjString *str_repeat(VM *vm, ObjString *s, int64_t count) {
         return NULL;
     }
     size_t total = (size_t)count * s->length;
+    if (!str_length_fits(vm, total)) return NULL;
     ObjString *r = alloc_string(vm, total);
     if (s->length == 1) {
         memset(r->chars, s->chars[0], total);
@@ -755,7 +448,9 @@ bool str_getitem(VM *vm, ObjString *s, Value key, Value *out) {
                 strbuf_append(&buf, s->chars + offs[i], offs[i + 1] - offs[i]);
             free(offs);
         }
-        *out = OBJ_VAL(from_buf(vm, &buf));
+        ObjString *made = from_buf(vm, &buf);
+        if (!made) return false;
+        *out = OBJ_VAL(made);
         return true;
     }
     return vm_raise(vm, CLS_TYPE_ERROR, "string indices must be integers, not '%s'",
@@ -1048,6 +743,7 @@ static bool format_field(VM *vm, const Field *f, FormatArgs *fa, int depth, StrB
             return false;
         }
         spec_str = from_buf(vm, &sb);
+        if (!spec_str) return false;
     } else {
         spec_str = str_new(vm, f->spec, f->spec_len);
     }
@@ -1101,7 +797,9 @@ bool str_format(VM *vm, ObjString *fmt, Value *args, int argc, ObjTuple *kwnames
         strbuf_free(&buf);
         return false;
     }
-    *out = OBJ_VAL(from_buf(vm, &buf));
+    ObjString *made = from_buf(vm, &buf);
+    if (!made) return false;
+    *out = OBJ_VAL(made);
     return true;
 }
 
@@ -1132,22 +830,16 @@ static void pad_out(StrBuf *buf, const PercentSpec *ps, const char *body, size_t
 // sign + prefix + digits, zero padding between prefix and digits.
 static void emit_number(StrBuf *buf, const PercentSpec *ps, const char *sign,
                         const char *prefix, const char *digits) {
-    size_t body = strlen(sign) + strlen(prefix) + strlen(digits);
+    size_t ls = strlen(sign), lp = strlen(prefix), ld = strlen(digits);
+    size_t body = ls + lp + ld;
     size_t width = ps->width > 0 ? (size_t)ps->width : 0;
-    if (ps->zero && !ps->left && body < width) {
-        strbuf_append_cstr(buf, sign);
-        strbuf_append_cstr(buf, prefix);
-        strbuf_append_repeat(buf, '0', width - body);
-        strbuf_append_cstr(buf, digits);
-        return;
-    }
-    StrBuf tmp;
-    strbuf_init(&tmp);
-    strbuf_append_cstr(&tmp, sign);
-    strbuf_append_cstr(&tmp, prefix);
-    strbuf_append_cstr(&tmp, digits);
-    pad_out(buf, ps, tmp.chars, tmp.length, tmp.length);
-    strbuf_free(&tmp);
+    size_t pad = body < width ? width - body : 0;
+    if (pad && !ps->left && !ps->zero) strbuf_append_repeat(buf, ' ', pad);
+    strbuf_append(buf, sign, ls);
+    strbuf_append(buf, prefix, lp);
+    if (pad && !ps->left && ps->zero) strbuf_append_repeat(buf, '0', pad);
+    strbuf_append(buf, digits, ld);
+    if (pad && ps->left) strbuf_append_repeat(buf, ' ', pad);
 }
 
 static bool percent_int(VM *vm, StrBuf *buf, const PercentSpec *ps, char type, Value v) {
@@ -1176,19 +868,21 @@ static bool percent_int(VM *vm, StrBuf *buf, const PercentSpec *ps, char type, V
     char digits[80];
     const char *fmt = type == 'x' ? "%llx" : type == 'X' ? "%llX" : type == 'o' ? "%llo" : "%llu";
     snprintf(digits, sizeof digits, fmt, (unsigned long long)mag);
-    char padded[160];
+    // the precision is a minimum number of digits
+    StrBuf padded;
+    strbuf_init(&padded);
     size_t dl = strlen(digits);
-    if (ps->precision > (int64_t)dl && ps->precision < 100) {
+    if (ps->precision > (int64_t)dl) {
         size_t z = (size_t)ps->precision - dl;
-        memset(padded, '0', z);
-        memcpy(padded + z, digits, dl + 1);
-    } else {
-        memcpy(padded, digits, dl + 1);
+        if (!strbuf_try_reserve(&padded, z + dl)) return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+        strbuf_append_repeat(&padded, '0', z);
     }
+    strbuf_append(&padded, digits, dl);
     const char *sign = n < 0 ? "-" : ps->plus ? "+" : ps->space ? " " : "";
     const char *prefix = "";
     if (ps->alt) prefix = type == 'x' ? "0x" : type == 'X' ? "0X" : type == 'o' ? "0o" : "";
-    emit_number(buf, ps, sign, prefix, padded);
+    emit_number(buf, ps, sign, prefix, padded.chars);
+    strbuf_free(&padded);
     return true;
 }
 
@@ -1199,26 +893,30 @@ static bool percent_float(VM *vm, StrBuf *buf, const PercentSpec *ps, char type,
     else
         return vm_raise(vm, CLS_TYPE_ERROR, "must be real number, not %s",
                         value_type_name(vm, v));
-    int prec = ps->precision < 0 ? 6 : ps->precision > 200 ? 200 : (int)ps->precision;
-    bool neg = signbit(d) != 0;
-    double mag = neg ? -d : d;
-    char digits[640];
-    bool upper = type == 'E' || type == 'F' || type == 'G';
-    if (isnan(mag)) {
-        strcpy(digits, upper ? "NAN" : "nan");
-        neg = false;
-    } else if (isinf(mag)) {
-        strcpy(digits, upper ? "INF" : "inf");
-    } else {
-        char cfmt[8];
-        snprintf(cfmt, sizeof cfmt, "%%%s.*%c", ps->alt ? "#" : "", type);
-        snprintf(digits, sizeof digits, cfmt, prec, mag);
+    bool neg = signbit(d) != 0 && !isnan(d);
+    double mag = fabs(d);
+    // PyOS_double_to_string(mag, type, precision (6 if absent), alt) is
+    // format(mag, "#.{precision}{type}") with no width: numfmt's digits.
+    FormatSpec fs;
+    memset(&fs, 0, sizeof fs);
+    fs.fill[0] = ' ';
+    fs.width = -1;
+    fs.precision = ps->precision < 0 ? 6 : (int)ps->precision;
+    fs.alternate = ps->alt;
+    fs.type = type;
+    StrBuf digits;
+    strbuf_init(&digits);
+    char err[160];
+    if (!numfmt_format_float(mag, &fs, &digits, err, sizeof err)) {
+        strbuf_free(&digits);
+        if (err[0] == '\0') return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+        return vm_raise(vm, CLS_VALUE_ERROR, "%s", err);
     }
-    bool finite = isfinite(mag);
     const char *sign = neg ? "-" : ps->plus ? "+" : ps->space ? " " : "";
     PercentSpec p = *ps;
-    if (!finite) p.zero = false;
-    emit_number(buf, &p, sign, "", digits);
+    if (!isfinite(mag)) p.zero = false;
+    emit_number(buf, &p, sign, "", digits.chars ? digits.chars : "");
+    strbuf_free(&digits);
     return true;
 }
 
@@ -1238,6 +936,7 @@ static bool percent_str(VM *vm, StrBuf *buf, const PercentSpec *ps, char type, V
             k += (size_t)width;
         }
         s = from_buf(vm, &tmp);
+        if (!s) return false;
     }
     size_t len = s->length, cps = s->cp_length;
     if (ps->precision >= 0 && (uint64_t)ps->precision < cps) {
@@ -1351,7 +1050,7 @@ bool str_percent(VM *vm, ObjString *fmt, Value args, Value *out) {
             else break;
         }
         bool failed = false;
-        // width
+        // width: CPython's unicode_format_arg_parse (a Py_ssize_t)
         if (i < len && s[i] == '*') {
             i++;
             if (next >= count) failed = true;
@@ -1362,16 +1061,21 @@ bool str_percent(VM *vm, ObjString *fmt, Value args, Value *out) {
                 ps.width = AS_INTLIKE(items[next++]);
                 if (ps.width < 0) {
                     ps.left = true;
-                    ps.width = -ps.width;
+                    ps.width = ps.width == INT64_MIN ? 0 : -ps.width;
                 }
             }
         } else {
             while (i < len && s[i] >= '0' && s[i] <= '9') {
-                ps.width = (ps.width < 0 ? 0 : ps.width) * 10 + (s[i] - '0');
-                if (ps.width > 100000000) ps.width = 100000000;
+                int digit = s[i] - '0';
+                if (ps.width > (INT64_MAX - digit) / 10) {
+                    strbuf_free(&buf);
+                    return vm_raise(vm, CLS_VALUE_ERROR, "width too big");
+                }
+                ps.width = (ps.width < 0 ? 0 : ps.width) * 10 + digit;
                 i++;
             }
         }
+        // precision: a C int
         if (i < len && s[i] == '.') {
             i++;
             ps.precision = 0;
@@ -1383,15 +1087,30 @@ bool str_percent(VM *vm, ObjString *fmt, Value args, Value *out) {
                     return vm_raise(vm, CLS_TYPE_ERROR, "* wants int");
                 } else {
                     ps.precision = AS_INTLIKE(items[next++]);
+                    if (ps.precision > INT_MAX || ps.precision < INT_MIN) {
+                        strbuf_free(&buf);
+                        return vm_raise(vm, CLS_OVERFLOW_ERROR,
+                                        "Python int too large to convert to C int");
+                    }
                     if (ps.precision < 0) ps.precision = 0;
                 }
             } else {
                 while (i < len && s[i] >= '0' && s[i] <= '9') {
-                    ps.precision = ps.precision * 10 + (s[i] - '0');
-                    if (ps.precision > 100000000) ps.precision = 100000000;
+                    int digit = s[i] - '0';
+                    if (ps.precision > (INT_MAX - digit) / 10) {
+                        strbuf_free(&buf);
+                        return vm_raise(vm, CLS_VALUE_ERROR, "precision too big");
+                    }
+                    ps.precision = ps.precision * 10 + digit;
                     i++;
                 }
             }
+        }
+        // a width the output cannot hold is a MemoryError, not an abort
+        if (ps.width > 0 && (ps.width >= UINT32_MAX ||
+                             !strbuf_try_reserve(&buf, (size_t)ps.width + 64))) {
+            strbuf_free(&buf);
+            return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
         }
         while (i < len && (s[i] == 'h' || s[i] == 'l' || s[i] == 'L')) i++;
         if (i >= len) {
@@ -1441,7 +1160,9 @@ bool str_percent(VM *vm, ObjString *fmt, Value args, Value *out) {
         return vm_raise(vm, CLS_TYPE_ERROR,
                         "not all arguments converted during string formatting");
     }
-    *out = OBJ_VAL(from_buf(vm, &buf));
+    ObjString *made = from_buf(vm, &buf);
+    if (!made) return false;
+    *out = OBJ_VAL(made);
     return true;
 }
 
@@ -1637,7 +1358,7 @@ static bool str_join(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *ou
         total += (size_t)sep->length * (n - 1);
         cps += (uint64_t)sep->cp_length * (n - 1);
     }
-    if (total >= UINT32_MAX) return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+    if (!str_length_fits(vm, total)) return false;
     if (total == 0) {
         *out = OBJ_VAL(vm->s_empty);
         return true;
@@ -1800,9 +1521,29 @@ static bool str_replace(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
     if (argc > 3 && !as_index(vm, args[3], &count)) return false;
     ObjString *s = AS_STR(args[0]), *old = AS_STR(args[1]), *rep = AS_STR(args[2]);
     if (count < 0) count = INT64_MAX;
+    // The result's length first: one too long for a string is a MemoryError
+    // before any copying.
+    uint64_t matches = 0;
+    if (old->length == 0) {
+        matches = (uint64_t)s->cp_length + 1;
+    } else {
+        for (size_t at = 0; matches < (uint64_t)count;) {
+            int64_t found = find_bytes(s->chars, at, s->length, old->chars, old->length);
+            if (found < 0) break;
+            matches++;
+            at = (size_t)found + old->length;
+        }
+    }
+    if (matches > (uint64_t)count) matches = (uint64_t)count;
+    if (rep->length > old->length &&
+        matches > (UINT32_MAX - s->length) / (rep->length - old->length))
+        return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
     StrBuf buf;
     strbuf_init(&buf);
     size_t i = 0;
+    if (matches && rep->length > old->length &&
+        !strbuf_try_reserve(&buf, s->length + matches * (rep->length - old->length)))
+        return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
     if (old->length == 0) {
         while (i <= s->length) {
             if (count-- > 0) strbuf_append(&buf, rep->chars, rep->length);
@@ -1816,7 +1557,9 @@ static bool str_replace(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
             strbuf_append(&buf, s->chars + i, (size_t)w);
             i += (size_t)w;
         }
-        *out = OBJ_VAL(from_buf(vm, &buf));
+        ObjString *made = from_buf(vm, &buf);
+        if (!made) return false;
+        *out = OBJ_VAL(made);
         return true;
     }
     bool changed = false;
@@ -1834,7 +1577,9 @@ static bool str_replace(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
         return true;
     }
     strbuf_append(&buf, s->chars + i, s->length - i);
-    *out = OBJ_VAL(from_buf(vm, &buf));
+    ObjString *made = from_buf(vm, &buf);
+    if (!made) return false;
+    *out = OBJ_VAL(made);
     return true;
 }
 
@@ -1881,7 +1626,9 @@ static bool do_pad(VM *vm, Value *args, int argc, Value *out, const char *name, 
     append_fill(&buf, fill, fill_len, left);
     strbuf_append(&buf, s->chars, s->length);
     append_fill(&buf, fill, fill_len, marg - left);
-    *out = OBJ_VAL(from_buf(vm, &buf));
+    ObjString *made = from_buf(vm, &buf);
+    if (!made) return false;
+    *out = OBJ_VAL(made);
     return true;
 }
 
@@ -1916,7 +1663,9 @@ static bool str_zfill(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     }
     strbuf_append_repeat(&buf, '0', (size_t)(width - s->cp_length));
     strbuf_append(&buf, s->chars + i, s->length - i);
-    *out = OBJ_VAL(from_buf(vm, &buf));
+    ObjString *made = from_buf(vm, &buf);
+    if (!made) return false;
+    *out = OBJ_VAL(made);
     return true;
 }
 
@@ -1939,10 +1688,34 @@ static bool str_expandtabs(VM *vm, Value *args, int argc, ObjTuple *kwnames, Val
     }
     int64_t tab = 8;
     if (!as_index(vm, tv, &tab)) return false;
+    if (tab > INT_MAX || tab < INT_MIN) // a C int in CPython
+        return vm_raise(vm, CLS_OVERFLOW_ERROR, "Python int too large to convert to C int");
     ObjString *s = AS_STR(args[0]);
+    // The result's length first (CPython's first pass): too long for a
+    // string is a MemoryError before any copying.
+    uint64_t total = 0;
+    int64_t col = 0;
+    for (size_t i = 0; i < s->length; i++) {
+        char c = s->chars[i];
+        if (c == '\t') {
+            if (tab > 0) {
+                total += (uint64_t)(tab - col % tab);
+                col += tab - col % tab;
+            }
+        } else if (c == '\n' || c == '\r') {
+            total++;
+            col = 0;
+        } else {
+            total++;
+            if (((unsigned char)c & 0xC0) != 0x80) col++;
+        }
+        if (total >= UINT32_MAX) return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+    }
     StrBuf buf;
     strbuf_init(&buf);
-    int64_t col = 0;
+    if (!strbuf_try_reserve(&buf, (size_t)total))
+        return vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
+    col = 0;
     for (size_t i = 0; i < s->length;) {
         char c = s->chars[i];
         if (c == '\t') {
@@ -1964,7 +1737,9 @@ static bool str_expandtabs(VM *vm, Value *args, int argc, ObjTuple *kwnames, Val
             i += (size_t)w;
         }
     }
-    *out = OBJ_VAL(from_buf(vm, &buf));
+    ObjString *made = from_buf(vm, &buf);
+    if (!made) return false;
+    *out = OBJ_VAL(made);
     return true;
 }
 
@@ -2132,47 +1907,73 @@ static bool str_endswith(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out
 
 // ---- methods: case and classification ------------------------------------------
 
-// Lowercase capital sigma at [at, end) is final sigma: a cased letter before
-// it and none after it (CPython's handle_capital_sigma, without skipping
-// case-ignorable characters).
+// Capital sigma at [at, end) lowercases to final sigma when a cased letter
+// comes before it and none after it, skipping case-ignorable characters both
+// ways (CPython's handle_capital_sigma).
 static bool final_sigma(const ObjString *s, size_t at, size_t end) {
-    if (at == 0) return false;
     int w;
-    if (!cp_cased(utf8_decode(s->chars + prev_start(s->chars, at), &w))) return false;
-    return end >= s->length || !cp_cased(utf8_decode(s->chars + end, &w));
+    uint32_t c = 0;
+    size_t j = at;
+    bool found = false;
+    while (j > 0) {
+        j = prev_start(s->chars, j);
+        c = utf8_decode(s->chars + j, &w);
+        if (!unicode_iscase_ignorable(c)) {
+            found = true;
+            break;
+        }
+    }
+    if (!found || !unicode_iscased(c)) return false;
+    for (j = end; j < s->length; j += (size_t)w) {
+        c = utf8_decode(s->chars + j, &w);
+        if (!unicode_iscase_ignorable(c)) return !unicode_iscased(c);
+    }
+    return true;
 }
 
-// mode: 'u' upper, 'l' lower, 's' swapcase, 't' title, 'c' capitalize
+typedef int (*CaseMapper)(uint32_t c, uint32_t out[3]);
+
+static void append_mapped(StrBuf *buf, uint32_t c, CaseMapper mapper) {
+    uint32_t mapped[3];
+    int n = mapper(c, mapped);
+    for (int k = 0; k < n; k++) strbuf_append_codepoint(buf, mapped[k]);
+}
+
+// Lowercase c at [at, end) of s, final sigma included.
+static void append_lower(StrBuf *buf, const ObjString *s, uint32_t c, size_t at, size_t end) {
+    if (c == 0x3A3) strbuf_append_codepoint(buf, final_sigma(s, at, end) ? 0x3C2 : 0x3C3);
+    else append_mapped(buf, c, unicode_lower);
+}
+
+// mode: 'u' upper, 'l' lower, 'f' casefold, 's' swapcase, 't' title,
+// 'c' capitalize; as CPython's do_upper, do_lower... with full mappings.
 static ObjString *map_case(VM *vm, ObjString *s, char mode) {
     StrBuf buf;
     strbuf_init(&buf);
     bool prev_cased = false;
-    bool first = true;
     for (size_t i = 0; i < s->length;) {
         int w;
+        size_t at = i;
         uint32_t c = utf8_decode(s->chars + i, &w);
         i += (size_t)w;
-        bool up;
         switch (mode) {
-        case 'u': up = true; break;
-        case 'l': up = false; break;
-        case 's': up = cp_is_lower(c); break;
-        case 't': up = !prev_cased; break;
-        default: up = first; break;
-        }
-        if (mode == 't') prev_cased = cp_cased(c);
-        first = false;
-        if (mode == 's' && !cp_cased(c)) {
-            strbuf_append_codepoint(&buf, c);
-            continue;
-        }
-        if (up) {
-            if (c == 0xDF) strbuf_append(&buf, mode == 't' || mode == 'c' ? "Ss" : "SS", 2);
-            else strbuf_append_codepoint(&buf, cp_upper(c));
-        } else if (c == 0x3A3) {
-            strbuf_append_codepoint(&buf, final_sigma(s, i - (size_t)w, i) ? 0x3C2 : 0x3C3);
-        } else {
-            strbuf_append_codepoint(&buf, cp_lower(c));
+        case 'u': append_mapped(&buf, c, unicode_upper); break;
+        case 'l': append_lower(&buf, s, c, at, i); break;
+        case 'f': append_mapped(&buf, c, unicode_fold); break;
+        case 's':
+            if (unicode_isupper(c)) append_lower(&buf, s, c, at, i);
+            else if (unicode_islower(c)) append_mapped(&buf, c, unicode_upper);
+            else strbuf_append_codepoint(&buf, c);
+            break;
+        case 't':
+            if (prev_cased) append_lower(&buf, s, c, at, i);
+            else append_mapped(&buf, c, unicode_title);
+            prev_cased = unicode_iscased(c);
+            break;
+        default:
+            if (at == 0) append_mapped(&buf, c, unicode_title);
+            else append_lower(&buf, s, c, at, i);
+            break;
         }
     }
     return from_buf(vm, &buf);
@@ -2199,39 +2000,51 @@ static ObjString *ascii_case(VM *vm, ObjString *s, bool up) {
 static bool str_upper(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!no_args(vm, "upper", argc)) return false;
     ObjString *s = AS_STR(args[0]);
-    *out = OBJ_VAL(is_ascii(s) ? ascii_case(vm, s, true) : map_case(vm, s, 'u'));
+    ObjString *mapped = is_ascii(s) ? ascii_case(vm, s, true) : map_case(vm, s, 'u');
+    if (!mapped) return false;
+    *out = OBJ_VAL(mapped);
     return true;
 }
 
 static bool str_lower(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!no_args(vm, "lower", argc)) return false;
     ObjString *s = AS_STR(args[0]);
-    *out = OBJ_VAL(is_ascii(s) ? ascii_case(vm, s, false) : map_case(vm, s, 'l'));
+    ObjString *mapped = is_ascii(s) ? ascii_case(vm, s, false) : map_case(vm, s, 'l');
+    if (!mapped) return false;
+    *out = OBJ_VAL(mapped);
     return true;
 }
 
 static bool str_casefold(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!no_args(vm, "casefold", argc)) return false;
     ObjString *s = AS_STR(args[0]);
-    *out = OBJ_VAL(is_ascii(s) ? ascii_case(vm, s, false) : map_case(vm, s, 'l'));
+    ObjString *mapped = is_ascii(s) ? ascii_case(vm, s, false) : map_case(vm, s, 'f');
+    if (!mapped) return false;
+    *out = OBJ_VAL(mapped);
     return true;
 }
 
 static bool str_swapcase(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!no_args(vm, "swapcase", argc)) return false;
-    *out = OBJ_VAL(map_case(vm, AS_STR(args[0]), 's'));
+    ObjString *mapped = map_case(vm, AS_STR(args[0]), 's');
+    if (!mapped) return false;
+    *out = OBJ_VAL(mapped);
     return true;
 }
 
 static bool str_title(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!no_args(vm, "title", argc)) return false;
-    *out = OBJ_VAL(map_case(vm, AS_STR(args[0]), 't'));
+    ObjString *mapped = map_case(vm, AS_STR(args[0]), 't');
+    if (!mapped) return false;
+    *out = OBJ_VAL(mapped);
     return true;
 }
 
 static bool str_capitalize(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!no_args(vm, "capitalize", argc)) return false;
-    *out = OBJ_VAL(map_case(vm, AS_STR(args[0]), 'c'));
+    ObjString *mapped = map_case(vm, AS_STR(args[0]), 'c');
+    if (!mapped) return false;
+    *out = OBJ_VAL(mapped);
     return true;
 }
 
@@ -2278,15 +2091,16 @@ static bool str_isprintable(VM *vm, Value *args, int argc, ObjTuple *kw, Value *
     return true;
 }
 
-// isupper / islower: at least one cased character, none of the other case.
+// isupper / islower as CPython: no character of the other case or
+// titlecase, and at least one of the asked case.
 static bool case_check(ObjString *s, bool upper) {
     bool cased = false;
     for (size_t i = 0; i < s->length;) {
         int w;
         uint32_t c = utf8_decode(s->chars + i, &w);
         i += (size_t)w;
-        if (upper ? cp_is_lower(c) : cp_is_upper(c)) return false;
-        if (upper ? cp_is_upper(c) : cp_is_lower(c)) cased = true;
+        if ((upper ? unicode_islower(c) : unicode_isupper(c)) || unicode_istitle(c)) return false;
+        if (upper ? unicode_isupper(c) : unicode_islower(c)) cased = true;
     }
     return cased;
 }
@@ -2303,6 +2117,8 @@ static bool str_islower(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
     return true;
 }
 
+// Uppercase and titlecase letters only after uncased characters, lowercase
+// ones only after cased ones, and at least one cased character.
 static bool str_istitle(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!no_args(vm, "istitle", argc)) return false;
     ObjString *s = AS_STR(args[0]);
@@ -2311,13 +2127,13 @@ static bool str_istitle(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
         int w;
         uint32_t c = utf8_decode(s->chars + i, &w);
         i += (size_t)w;
-        if (cp_is_upper(c)) {
+        if (unicode_isupper(c) || unicode_istitle(c)) {
             if (prev_cased) {
                 *out = FALSE_VAL;
                 return true;
             }
             prev_cased = cased = true;
-        } else if (cp_is_lower(c)) {
+        } else if (unicode_islower(c)) {
             if (!prev_cased) {
                 *out = FALSE_VAL;
                 return true;
@@ -2340,7 +2156,7 @@ static bool str_isidentifier(VM *vm, Value *args, int argc, ObjTuple *kw, Value 
         int w;
         uint32_t c = utf8_decode(s->chars + i, &w);
         i += (size_t)w;
-        ok = c == '_' || cp_alpha(c) || (!first && cp_decimal(c));
+        ok = first ? unicode_isid_start(c) : unicode_isid_continue(c);
         first = false;
     }
     *out = BOOL_VAL(ok);

@@ -1,6 +1,7 @@
 // runtime/strbuf.c - a growable byte buffer for building text.
 #include "runtime/strbuf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +17,25 @@ void strbuf_free(StrBuf *buf) {
     strbuf_init(buf);
 }
 
-static void reserve(StrBuf *buf, size_t extra) {
+bool strbuf_try_reserve(StrBuf *buf, size_t extra) {
+    if (extra > SIZE_MAX / 2 - buf->length) return false;
     size_t need = buf->length + extra + 1;
-    if (need <= buf->capacity) return;
+    if (need <= buf->capacity) return true;
     size_t cap = buf->capacity ? buf->capacity : 32;
     while (cap < need) cap *= 2;
     char *chars = realloc(buf->chars, cap);
-    if (!chars) {
+    if (!chars && cap > need) chars = realloc(buf->chars, cap = need);
+    if (!chars) return false;
+    buf->chars = chars;
+    buf->capacity = cap;
+    return true;
+}
+
+static void reserve(StrBuf *buf, size_t extra) {
+    if (!strbuf_try_reserve(buf, extra)) {
         fputs("asyncrun: out of memory\n", stderr);
         abort();
     }
-    buf->chars = chars;
-    buf->capacity = cap;
 }
 
 void strbuf_append(StrBuf *buf, const char *chars, size_t length) {

@@ -4,6 +4,7 @@
 #define ASYNCRUN_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
@@ -14,6 +15,11 @@ typedef struct {
 
 void strbuf_init(StrBuf *buf);
 void strbuf_free(StrBuf *buf);
+// Room for `extra` more bytes without moving again; false (buffer intact)
+// when memory runs out. The appends below abort instead: call this first
+// where a program decides the size (format widths, repeats), so that it
+// gets a MemoryError.
+bool strbuf_try_reserve(StrBuf *buf, size_t extra);
 void strbuf_append(StrBuf *buf, const char *chars, size_t length);
 void strbuf_append_cstr(StrBuf *buf, const char *cstr);
 void strbuf_append_char(StrBuf *buf, char c);

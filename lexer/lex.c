@@ -978,10 +978,13 @@ static void int_value(Token *t, const char *s, size_t n, int base) {
         else
             v = v * (unsigned)base + d;
     }
-    if (over || v > (uint64_t)INT64_MAX)
+    if (over || v > (uint64_t)INT64_MAX) {
         t->big = true;
-    else
+        // exactly 2**63: -9223372036854775808 still fits once negated
+        if (!over && v == (uint64_t)INT64_MAX + 1) t->i = INT64_MIN;
+    } else {
         t->i = (int64_t)v;
+    }
 }
 
 static void float_value(Token *t, const char *s, size_t n) {

@@ -53,7 +53,8 @@ typedef struct {
     int col;           // 0-based byte offset in the line, as CPython's col_offset
     const char *start; // the token's source text (points into the source)
     int length;        // its length in bytes
-    // TK_INT: value in i (OverflowError-worthy literals set big = true and
+    // TK_INT: value in i (OverflowError-worthy literals set big = true and, for exactly 2**63,
+    //   i = INT64_MIN, whose negation fits; otherwise
     //   leave i at 0).
     // TK_FLOAT: value in f.
     // TK_STRING: decoded bytes (escapes processed, UTF-8) in str/str_len,

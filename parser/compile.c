@@ -1177,6 +1177,11 @@ static void emit_expr(Emitter *e, Node *n) {
         emit_call(e, n);
         break;
     case N_UNARY:
+        if (n->as.unary.op == AST_NEG && n->as.unary.operand->kind == N_INT &&
+            n->as.unary.operand->as.int_.big && n->as.unary.operand->as.int_.value == INT64_MIN) {
+            emit_const(e, INT_VAL(INT64_MIN)); // -9223372036854775808
+            break;
+        }
         emit_expr(e, n->as.unary.operand);
         e->line = n->line;
         switch (n->as.unary.op) {

@@ -53,6 +53,13 @@
     X(UNBOUND_LOCAL_ERROR, "UnboundLocalError", NAME_ERROR)                    \
     X(OS_ERROR, "OSError", EXCEPTION)                                          \
     X(TIMEOUT_ERROR, "TimeoutError", OS_ERROR)                                 \
+    X(FILE_NOT_FOUND_ERROR, "FileNotFoundError", OS_ERROR)                     \
+    X(FILE_EXISTS_ERROR, "FileExistsError", OS_ERROR)                          \
+    X(PERMISSION_ERROR, "PermissionError", OS_ERROR)                           \
+    X(IS_A_DIRECTORY_ERROR, "IsADirectoryError", OS_ERROR)                     \
+    X(CONNECTION_ERROR, "ConnectionError", OS_ERROR)                           \
+    X(BROKEN_PIPE_ERROR, "BrokenPipeError", CONNECTION_ERROR)                  \
+    X(CONNECTION_RESET_ERROR, "ConnectionResetError", CONNECTION_ERROR)        \
     X(RUNTIME_ERROR, "RuntimeError", EXCEPTION)                                \
     X(NOT_IMPLEMENTED_ERROR, "NotImplementedError", RUNTIME_ERROR)             \
     X(RECURSION_ERROR, "RecursionError", RUNTIME_ERROR)                        \

@@ -40,6 +40,7 @@ bool task_sleep(VM *vm, ObjTask *task, double delay, Value result);
 // exceptions that must stop the loop (SystemExit, KeyboardInterrupt).
 bool task_step(VM *vm, ObjTask *task);
 bool task_cancel(VM *vm, ObjTask *task, Value msg);
+ObjString *task_name(VM *vm, ObjTask *task); // "Task-N" made on first use
 void task_init_class(VM *vm, ObjClass *cls);
 
 // ---- loop.c ----

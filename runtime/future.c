@@ -134,7 +134,7 @@ bool future_add_callback(VM *vm, ObjFuture *f, Value fn, CallbackKind kind) {
         return true;
     }
     if (f->callback_count == f->callback_capacity) {
-        uint32_t cap = f->callback_capacity ? f->callback_capacity * 2 : 2;
+        uint32_t cap = f->callback_capacity ? f->callback_capacity * 2 : 1;
         FutureCallback *callbacks = realloc(f->callbacks, sizeof(FutureCallback) * cap);
         if (!callbacks) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
         f->callbacks = callbacks;

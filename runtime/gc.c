@@ -312,7 +312,7 @@ static void blacken(VM *vm, Obj *obj) {
 
 static void free_fiber(Fiber *fiber) {
     free(fiber->stack);
-    free(fiber->frames);
+    if (fiber->frames != &fiber->first_frame) free(fiber->frames);
 }
 
 static void free_future(ObjFuture *fut) { free(fut->callbacks); }

@@ -40,14 +40,22 @@ static Frame *push_frame(VM *vm, Fiber *fiber, ObjFunction *fn, uint32_t base) {
         return NULL;
     }
     if (fiber->frame_count == fiber->frame_capacity) {
-        uint32_t cap = fiber->frame_capacity ? fiber->frame_capacity * 2 : 2;
-        Frame *frames = realloc(fiber->frames, cap * sizeof(Frame));
-        if (!frames) {
-            vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
-            return NULL;
+        if (!fiber->frames) {
+            // the first frame lives inside the fiber
+            fiber->frames = &fiber->first_frame;
+            fiber->frame_capacity = 1;
+        } else {
+            uint32_t cap = fiber->frame_capacity * 2;
+            bool inline_frames = fiber->frames == &fiber->first_frame;
+            Frame *frames = realloc(inline_frames ? NULL : fiber->frames, cap * sizeof(Frame));
+            if (!frames) {
+                vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
+                return NULL;
+            }
+            if (inline_frames) frames[0] = fiber->first_frame;
+            fiber->frames = frames;
+            fiber->frame_capacity = cap;
         }
-        fiber->frames = frames;
-        fiber->frame_capacity = cap;
     }
     Frame *frame = &fiber->frames[fiber->frame_count++];
     frame->func = fn;

@@ -665,7 +665,7 @@ bool async_repr(VM *vm, Value v, StrBuf *buf) {
         strbuf_append_cstr(buf, "<Task ");
         future_state_repr(vm, &t->fut, buf);
         strbuf_append_cstr(buf, " name=");
-        str_repr(t->name, buf);
+        str_repr(task_name(vm, t), buf);
         if (IS_OBJ_TYPE(t->coro, OBJ_COROUTINE)) {
             ObjCode *code = ((ObjCoroutine *)AS_OBJ(t->coro))->func->code;
             strbuf_printf(buf, " coro=<%s() %s %s:%d>", code->qualname->chars,

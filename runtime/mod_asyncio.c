@@ -214,38 +214,44 @@ static bool f_gather(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
         return true;
     }
     ObjTuple *children = tuple_new(vm, (uint32_t)argc);
-    ObjDict *seen = dict_new(vm);
     vm_push_root(vm, OBJ_VAL(children));
-    for (int i = 0; i < argc; i++) {
+    // the same awaitable twice maps to the same future: a mark bit in each
+    // argument's header finds repeats without a table (cleared below)
+    bool ok = true;
+    for (int i = 0; i < argc && ok; i++) {
         Value arg = args[i];
-        // the same awaitable twice maps to the same future
         ObjFuture *f = NULL;
-        Value known;
         bool found = false;
-        if (!dict_get(vm, seen, arg, &known, &found)) {
-            vm_pop_roots(vm, 1);
-            return false;
+        if (IS_OBJ(arg) && (AS_OBJ(arg)->flags & OBJ_FLAG_GATHER_SEEN)) {
+            for (int j = 0; j < i && !f; j++)
+                if (value_same(args[j], arg)) f = (ObjFuture *)AS_OBJ(children->items[j]);
+            found = f != NULL;
         }
-        if (found) f = (ObjFuture *)AS_OBJ(known);
         if (!f) {
             ObjLoop *target = loop;
             if (IS_OBJ_TYPE(arg, OBJ_FUTURE) || IS_OBJ_TYPE(arg, OBJ_TASK)) target = ((ObjFuture *)AS_OBJ(arg))->loop;
             if (!target) {
                 Value lv;
                 if (!asyncio_get_event_loop(vm, &lv)) {
-                    vm_pop_roots(vm, 1);
-                    return false;
+                    ok = false;
+                    break;
                 }
                 target = (ObjLoop *)AS_OBJ(lv);
             }
             if (!loop_ensure_future(vm, target, arg, &f)) {
-                vm_pop_roots(vm, 1);
-                return false;
+                ok = false;
+                break;
             }
         }
         if (!loop) loop = f->loop;
         children->items[i] = OBJ_VAL(f);
-        if (!found) dict_set(vm, seen, arg, OBJ_VAL(f));
+        if (!found && IS_OBJ(arg)) AS_OBJ(arg)->flags |= OBJ_FLAG_GATHER_SEEN;
+    }
+    for (int i = 0; i < argc; i++)
+        if (IS_OBJ(args[i])) AS_OBJ(args[i])->flags &= (uint8_t)~OBJ_FLAG_GATHER_SEEN;
+    if (!ok) {
+        vm_pop_roots(vm, 1);
+        return false;
     }
     ObjFuture *outer = future_new(vm, loop);
     ObjList *state = list_new(vm, 5);

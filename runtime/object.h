@@ -64,6 +64,8 @@ struct ObjString {
     char chars[];        // NUL-terminated
 };
 #define STR_INTERNED 1
+// Obj.flags bit for futures and coroutines: seen earlier in one gather() call
+#define OBJ_FLAG_GATHER_SEEN 0x80
 
 // ---- containers ----------------------------------------------------------
 struct ObjTuple {
@@ -353,6 +355,7 @@ enum {
 };
 
 typedef struct Fiber {
+    Frame first_frame;     // frames starts here: most fibers never nest
     Value *stack;
     uint32_t sp;           // number of values in use
     uint32_t stack_capacity;
@@ -383,7 +386,8 @@ typedef struct ObjTask {
     ObjFuture fut;
     Fiber fiber;
     Value coro;            // the coroutine (or other awaitable) it runs
-    ObjString *name;
+    ObjString *name;       // NULL until asked for: then "Task-<number>"
+    uint64_t number;
     ObjFuture *waiting_on; // future it is suspended on
     Value resume_value;
     uint64_t sleep_seq;    // timer entry of the current sleep (0 = none)

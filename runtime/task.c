@@ -21,17 +21,22 @@ ObjTask *task_new(VM *vm, ObjLoop *loop, Value coro, ObjString *name) {
     task->coro = coro;
     task->resume_value = NONE_VAL;
     task->cancel_msg = NONE_VAL;
-    if (!name) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "Task-%llu", (unsigned long long)++vm->task_counter);
-        name = str_from_cstr(vm, buf);
-    }
+    if (!name) task->number = ++vm->task_counter; // named on demand (task_name)
     task->name = name;
     task->resume_kind = RESUME_START;
     task->run_state = TASK_SCHEDULED;
     loop_schedule(vm, loop, (Obj *)task);
     list_append(vm, loop->tasks, OBJ_VAL(task));
     return task;
+}
+
+ObjString *task_name(VM *vm, ObjTask *task) {
+    if (!task->name) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "Task-%llu", (unsigned long long)task->number);
+        task->name = str_from_cstr(vm, buf);
+    }
+    return task->name;
 }
 
 bool task_wait_future(VM *vm, ObjTask *task, ObjFuture *f) {
@@ -209,7 +214,7 @@ static bool self_task(VM *vm, Value *args, int argc, ObjTask **out) {
 static bool m_get_name(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     ObjTask *t = NULL;
     if (!self_task(vm, args, argc, &t)) return false;
-    *out = OBJ_VAL(t->name);
+    *out = OBJ_VAL(task_name(vm, t));
     return true;
 }
 

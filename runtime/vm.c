@@ -105,10 +105,10 @@ void vm_free(VM *vm) {
     vm_flush_out(vm);
     gc_free_all(vm);
     free(vm->main_fiber.stack);
-    free(vm->main_fiber.frames);
+    if (vm->main_fiber.frames != &vm->main_fiber.first_frame) free(vm->main_fiber.frames);
     for (int i = 0; i <= VM_MAX_NATIVE_DEPTH && vm->aux_fibers[i]; i++) {
         free(vm->aux_fibers[i]->stack);
-        free(vm->aux_fibers[i]->frames);
+        if (vm->aux_fibers[i]->frames != &vm->aux_fibers[i]->first_frame) free(vm->aux_fibers[i]->frames);
         free(vm->aux_fibers[i]);
     }
     free(vm->intern);

@@ -151,6 +151,43 @@ static bool shortest_probe(double a, int n, char digits[24], int *decpt) {
     return true;
 }
 
+// The digits "%.*f" would print for a (finite, >= 0), without the point or
+// leading zeros, for modest values only: a = m * 2**e exactly, so
+// round(a * 10**nd) can be done in 128-bit integers, ties to even (on the
+// exact binary value, as printf and CPython round). false: use printf.
+static bool fixed_digits_fast(double a, int nd, StrBuf *digits, int *decpt) {
+    static const uint64_t pow10[18] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+        100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+        10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL};
+    if (!(a < 1e17) || nd < 0 || nd > 17) return false;
+    int e;
+    double fraction = frexp(a, &e); // a = fraction * 2**e, fraction in [0.5, 1)
+    uint64_t m = (uint64_t)ldexp(fraction, 53);
+    e -= 53;
+    unsigned __int128 p = (unsigned __int128)m * pow10[nd], q;
+    if (e >= 0) {
+        q = p << e; // a < 1e17 keeps this below 2**115
+    } else if (-e >= 128) {
+        q = 0; // p < 2**110 is below half of 2**-e
+    } else {
+        int s = -e;
+        q = p >> s;
+        unsigned __int128 rem = p - (q << s), half = (unsigned __int128)1 << (s - 1);
+        if (rem > half || (rem == half && (q & 1))) q++;
+    }
+    char buf[40];
+    int n = 0;
+    while (q) {
+        buf[n++] = (char)('0' + (int)(q % 10));
+        q /= 10;
+    }
+    for (int i = n - 1; i >= 0; i--) strbuf_append_char(digits, buf[i]);
+    *decpt = n ? n - nd : -nd;
+    return true;
+}
+
 // [value] (finite) as digits with no trailing zeros ("0" for zero) and decpt,
 // value = 0.DIGITS * 10**decpt. Mode 0: shortest string that round-trips;
 // 2: [ndigits] significant digits; 3: [ndigits] past the point, which may
@@ -169,7 +206,9 @@ static void float_digits(double value, int mode, int ndigits, StrBuf *digits,
     // make printf allocate, and fail, for nothing).
     if (mode == 3 && ndigits > 1100) ndigits = 1100;
     if (mode == 2 && ndigits > 800) ndigits = 800;
-    if (mode == 3) {
+    if (mode == 3 && fixed_digits_fast(a, ndigits, digits, decpt)) {
+        // done exactly without printf
+    } else if (mode == 3) {
         int n = snprintf(NULL, 0, "%.*f", ndigits, a);
         char *s = malloc((size_t)n + 1);
         if (!s) abort();

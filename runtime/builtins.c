@@ -1162,6 +1162,11 @@ static bool is_internal_class(VM *vm, int id) {
     case CLS_DICT_ITEMS: case CLS_ELLIPSIS: case CLS_TEXTIO: case CLS_CANCELLED_ERROR:
     case CLS_INVALID_STATE_ERROR: case CLS_QUEUE_EMPTY: case CLS_QUEUE_FULL:
         return true;
+    case CLS_LIST_ITERATOR: case CLS_TUPLE_ITERATOR: case CLS_STR_ASCII_ITERATOR: case CLS_STR_ITERATOR:
+    case CLS_RANGE_ITERATOR: case CLS_DICT_KEYITERATOR: case CLS_DICT_VALUEITERATOR:
+    case CLS_DICT_ITEMITERATOR: case CLS_SET_ITERATOR: case CLS_ENUMERATE: case CLS_ZIP: case CLS_MAP:
+    case CLS_FILTER: case CLS_LIST_REVERSEITERATOR: case CLS_REVERSED: case CLS_CALLABLE_ITERATOR:
+        return true; // named like CPython's, but map/zip/... stay functions here
     default:
         return false;
     }

@@ -44,6 +44,9 @@ static void make_classes(VM *vm) {
     vm->classes[CLS_BOOL]->base = vm->classes[CLS_INT];
     vm->classes[CLS_TASK]->base = vm->classes[CLS_FUTURE];
     vm->classes[CLS_TIMER_HANDLE]->base = vm->classes[CLS_HANDLE];
+    // each kind of iterator has CPython's type name; methods live on 'iterator'
+    for (int id = CLS_LIST_ITERATOR; id <= CLS_CALLABLE_ITERATOR; id++)
+        vm->classes[id]->base = vm->classes[CLS_ITERATOR];
 #define X(id, name, base) vm->classes[CLS_##id] = class_new(vm, name, vm->classes[CLS_##base]);
     BUILTIN_EXCEPTIONS(X)
 #undef X
@@ -162,7 +165,30 @@ ObjClass *value_class(VM *vm, Value v) {
     case OBJ_DICT: return vm->classes[CLS_DICT];
     case OBJ_SET: return vm->classes[((ObjSet *)o)->frozen ? CLS_FROZENSET : CLS_SET];
     case OBJ_RANGE: return vm->classes[CLS_RANGE];
-    case OBJ_ITER: return vm->classes[CLS_ITERATOR];
+    case OBJ_ITER: {
+        ObjIter *it = (ObjIter *)o;
+        switch ((IterKind)it->kind) {
+        case ITER_RANGE: return vm->classes[CLS_RANGE_ITERATOR];
+        case ITER_LIST: return vm->classes[CLS_LIST_ITERATOR];
+        case ITER_TUPLE: return vm->classes[CLS_TUPLE_ITERATOR];
+        case ITER_STR: {
+            const ObjString *s = IS_OBJ_TYPE(it->source, OBJ_STRING) ? (ObjString *)AS_OBJ(it->source) : NULL;
+            return vm->classes[s && s->cp_length != s->length ? CLS_STR_ITERATOR : CLS_STR_ASCII_ITERATOR];
+        }
+        case ITER_DICT_KEYS: return vm->classes[CLS_DICT_KEYITERATOR];
+        case ITER_DICT_VALUES: return vm->classes[CLS_DICT_VALUEITERATOR];
+        case ITER_DICT_ITEMS: return vm->classes[CLS_DICT_ITEMITERATOR];
+        case ITER_SET: return vm->classes[CLS_SET_ITERATOR];
+        case ITER_ENUMERATE: return vm->classes[CLS_ENUMERATE];
+        case ITER_ZIP: return vm->classes[CLS_ZIP];
+        case ITER_MAP: return vm->classes[CLS_MAP];
+        case ITER_FILTER: return vm->classes[CLS_FILTER];
+        case ITER_REVERSED:
+            return vm->classes[IS_OBJ_TYPE(it->source, OBJ_LIST) ? CLS_LIST_REVERSEITERATOR : CLS_REVERSED];
+        case ITER_CALLABLE: return vm->classes[CLS_CALLABLE_ITERATOR];
+        }
+        return vm->classes[CLS_ITERATOR];
+    }
     case OBJ_CODE: return vm->classes[CLS_CODE];
     case OBJ_FUNCTION: return vm->classes[CLS_FUNCTION];
     case OBJ_CELL: return vm->classes[CLS_CELL];

@@ -25,7 +25,15 @@
     X(SLEEP, "coroutine") X(DICT_KEYS, "dict_keys")                            \
     X(DICT_VALUES, "dict_values") X(DICT_ITEMS, "dict_items")                  \
     X(ELLIPSIS, "ellipsis") X(SLICE, "slice") X(TEXTIO, "TextIOWrapper")   \
-    X(SUPER, "super")
+    X(SUPER, "super")                                                          \
+    X(LIST_ITERATOR, "list_iterator") X(TUPLE_ITERATOR, "tuple_iterator")       \
+    X(STR_ASCII_ITERATOR, "str_ascii_iterator") X(STR_ITERATOR, "str_iterator") \
+    X(RANGE_ITERATOR, "range_iterator") X(DICT_KEYITERATOR, "dict_keyiterator") \
+    X(DICT_VALUEITERATOR, "dict_valueiterator")                                \
+    X(DICT_ITEMITERATOR, "dict_itemiterator") X(SET_ITERATOR, "set_iterator")   \
+    X(ENUMERATE, "enumerate") X(ZIP, "zip") X(MAP, "map") X(FILTER, "filter")  \
+    X(LIST_REVERSEITERATOR, "list_reverseiterator") X(REVERSED, "reversed")    \
+    X(CALLABLE_ITERATOR, "callable_iterator")
 
 // Builtin exception classes: X(id, name, base id)
 #define BUILTIN_EXCEPTIONS(X)                                                  \

@@ -563,7 +563,7 @@ static int stack_effect(int op, uint32_t arg) {
     case OP_NOP: case OP_SWAP: case OP_DELETE_FAST: case OP_DELETE_CELL: case OP_DELETE_GLOBAL:
     case OP_MAKE_CELL: case OP_LOAD_ATTR: case OP_UNARY_NEG: case OP_UNARY_POS: case OP_UNARY_NOT:
     case OP_UNARY_INVERT: case OP_JUMP: case OP_JUMP_BACK: case OP_GET_ITER: case OP_LIST_TO_TUPLE:
-    case OP_AWAIT: case OP_CHECK_EXC_MATCH: case OP_BEFORE_WITH:
+    case OP_AWAIT: case OP_CHECK_EXC_MATCH:
         return 0;
     case OP_POP_TOP: case OP_STORE_FAST: case OP_STORE_CELL: case OP_STORE_FREE: case OP_STORE_GLOBAL:
     case OP_BINARY_SUBSCR: case OP_BINARY_ADD: case OP_BINARY_SUB: case OP_BINARY_MUL:
@@ -583,6 +583,7 @@ static int stack_effect(int op, uint32_t arg) {
     case OP_LOAD_CELL_REF: case OP_LOAD_FREE_REF: case OP_LOAD_GLOBAL: case OP_LOAD_METHOD:
     case OP_FOR_ITER: case OP_IMPORT_NAME: case OP_IMPORT_FROM: case OP_PUSH_EXC_INFO:
     case OP_LOAD_ASSERTION_ERROR: case OP_WITH_EXCEPT_START: case OP_LOAD_NAME:
+    case OP_BEFORE_WITH: // mgr -> exit, entered
         return 1;
     case OP_STORE_ATTR: case OP_DELETE_SUBSCR: case OP_MAP_ADD:
     case OP_JUMP_IF_NOT_LT: case OP_JUMP_IF_NOT_LE: case OP_JUMP_IF_NOT_GT:
@@ -1527,7 +1528,7 @@ static void emit_with(Emitter *e, Node *n, int item) {
     e->line = n->line;
     emit(e, OP_BEFORE_WITH, is_async);
     if (is_async) emit(e, OP_AWAIT, 0);
-    int d = e->depth - 1; // [exit] stays below the body
+    int d = e->depth - 2; // depth before the with; [exit] stays below the body
     push_fblock(e, is_async ? FB_ASYNC_WITH : FB_WITH, -1, -1);
     push_handler(e, handler, d + 1);
     if (w->target) store_target(e, w->target);

@@ -70,9 +70,10 @@ bool loop_ensure_future(VM *vm, ObjLoop *loop, Value awaitable, ObjFuture **out)
 void asyncio_sync_init(VM *vm, ObjDict *module_dict);
 
 // Shared by locks.c and queues.c. Each object is an ObjInstance whose state
-// is a list (SYNC_* fields, then its own) held in its attribute dict and
-// pointed to by inst->native. A blocking call returns a waiter future that
-// its task awaits. Waking a waiter (CPython's `fut.set_result(x)`) marks it
+// is a list (SYNC_* fields, then its own) held in its attribute dict under
+// the key None (out of reach of attribute names) and pointed to by
+// inst->native. A blocking call returns a waiter future that its task
+// awaits. Waking a waiter (CPython's `fut.set_result(x)`) marks it
 // done without scheduling its callbacks and queues (waiter, info) for a
 // continuation that runs in the ready-queue slot of CPython's Task.__wakeup:
 // it does what CPython's coroutine does after its `await fut`, then steps
@@ -92,6 +93,9 @@ void locks_deque_drop(ObjList *d, uint32_t count); // popleft `count` values
 void locks_deque_remove(ObjList *d, uint32_t at, uint32_t count);
 int64_t locks_deque_find(ObjList *d, Value v, uint32_t stride);
 
+// The class data a class (or its base) keeps under the key None: the Lock
+// class for Condition, the Event class for the queues.
+bool locks_class_data(VM *vm, ObjClass *cls, Value *out);
 // A new instance of cls with an nfields-long state.
 ObjInstance *locks_instance_new(VM *vm, ObjClass *cls, SyncKind kind, uint32_t nfields);
 // args[0] as an instance of kind, else TypeError naming method.
@@ -104,18 +108,18 @@ bool locks_args(VM *vm, const char *fn, Value *args, int argc, ObjTuple *kwnames
 ObjFuture *locks_done(VM *vm, Value result);
 // mixins._LoopBoundMixin._get_loop, then a new waiter bound to inst.
 ObjFuture *locks_waiter_new(VM *vm, ObjInstance *inst);
+// CPython's `waiter.set_result(result)`; info goes to the continuation.
 bool locks_wake(VM *vm, ObjInstance *inst, ObjFuture *waiter, Value result, Value info);
 // The task awaiting waiter, NULL when none.
 ObjTask *locks_waiting_task(ObjFuture *waiter);
 // Finish a woken waiter with result, or exception exc (EMPTY: none), and
 // step its task now.
 bool locks_finish(VM *vm, ObjFuture *waiter, Value result, Value exc);
+// A woken waiter that must wait again (its coroutine loops).
 static inline void locks_unresolve(ObjFuture *waiter) {
     waiter->state = FUT_PENDING;
     waiter->result = NONE_VAL;
 }
-// repr() as CPython's object.__repr__: "<asyncio.locks.Lock object at 0x...".
-void locks_repr_head(ObjInstance *inst, StrBuf *buf);
 // The Event behind Queue.join.
 ObjInstance *locks_event_new(VM *vm, ObjClass *cls);
 void locks_event_set(VM *vm, ObjInstance *event);

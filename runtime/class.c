@@ -164,9 +164,11 @@ void class_init_builtins(VM *vm) {
 
 int instance_special(VM *vm, Value obj, const char *name, Value *args, int argc, Value *out) {
     ObjClass *cls = value_class(vm, obj);
-    if (!class_is_user(cls)) return 0;
+    // user classes, and native instance classes (asyncio.Lock, Queue...)
+    bool native_instance = !class_is_user(cls) && IS_OBJ_TYPE(obj, OBJ_INSTANCE);
+    if (!class_is_user(cls) && !native_instance) return 0;
     Value *fn = class_lookup(cls, str_intern(vm, name, strlen(name)));
-    if (!fn || !IS_OBJ_TYPE(*fn, OBJ_FUNCTION)) return 0;
+    if (!fn || !(IS_OBJ_TYPE(*fn, OBJ_FUNCTION) || (native_instance && IS_OBJ_TYPE(*fn, OBJ_NATIVE)))) return 0;
     Value argv[4];
     argv[0] = obj;
     for (int i = 0; i < argc && i < 3; i++) argv[i + 1] = args[i];

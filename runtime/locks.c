@@ -1,13 +1,16 @@
 // runtime/locks.c - asyncio.Lock, Event, Condition, Semaphore and
 // BoundedSemaphore, step for step as CPython 3.11's asyncio/locks.py, and
 // the waiter machinery queues.c shares (see async.h).
-// A call that would suspend in CPython returns a pending waiter future; what
-// CPython's coroutine does after its `await fut` runs in a continuation, in
-// the ready-queue slot where CPython's Task.__wakeup would run, and then
-// steps the task from there: a wake-up costs one slot, as in CPython. A
-// waiter that is woken stays done-but-unscheduled until that slot, so that
-// Task.cancel() meanwhile sets must_cancel exactly as CPython's does.
+// A native that would suspend in CPython returns a pending waiter future
+// its task awaits; what CPython's coroutine does after `await fut` runs in a
+// continuation, in the ready-queue slot where CPython's Task.__wakeup would
+// run, which then steps the task itself: one slot per wake-up, as in
+// CPython. A woken waiter stays done-but-unscheduled until that slot, so a
+// Task.cancel() meanwhile sets must_cancel exactly as CPython's does. The
+// methods that are coroutines in CPython are thin coroutines around the
+// natives (CORO_SOURCE below).
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,12 +42,10 @@ enum { REC_COND, REC_PREDICATE, REC_EXC, REC_CANCELLED, REC_TASK, REC_FIELDS };
 #define AS_INST(v) ((ObjInstance *)AS_OBJ(v))
 #define FIELD(inst, i) (LOCKS_STATE(inst)->items[i])
 
-static const char STATE_KEY[] = "<state>";
-
 // ---- deques ---------------------------------------------------------------------
 
 ObjList *locks_deque_new(VM *vm) {
-    ObjList *d = list_new(vm, 8);
+    ObjList *d = list_new(vm, 4);
     list_append(vm, d, INT_VAL(0));
     return d;
 }
@@ -109,9 +110,19 @@ ObjInstance *locks_instance_new(VM *vm, ObjClass *cls, SyncKind kind, uint32_t n
     ObjInstance *inst = ALLOC_OBJ(vm, ObjInstance, OBJ_INSTANCE);
     inst->cls = cls;
     inst->dict = dict_new(vm);
-    dict_set_str(vm, inst->dict, str_intern(vm, STATE_KEY, sizeof STATE_KEY - 1), OBJ_VAL(st));
+    // under key None: no attribute name reaches it, so no program can replace it
+    dict_set(vm, inst->dict, NONE_VAL, OBJ_VAL(st));
     inst->native = st;
     return inst;
+}
+
+bool locks_class_data(VM *vm, ObjClass *cls, Value *out) {
+    for (; cls; cls = cls->base) {
+        bool found = false;
+        if (dict_get(vm, cls->dict, NONE_VAL, out, &found) && found) return true;
+    }
+    vm->exception = EMPTY_VAL;
+    return false;
 }
 
 static void mirror_add(VM *vm, ObjInstance *inst, const char *name, Value v) {
@@ -123,7 +134,7 @@ static void mirror_set(ObjInstance *inst, uint32_t entry, Value v) {
 }
 
 // Is v one of ours? Its dict's first entry holds the list inst->native
-// points to (a program cannot reach that entry by attribute syntax).
+// points to.
 static ObjInstance *as_sync(Value v) {
     if (!IS_OBJ_TYPE(v, OBJ_INSTANCE)) return NULL;
     ObjInstance *inst = AS_INST(v);
@@ -198,7 +209,8 @@ static bool no_args(VM *vm, const char *fn, Value *args, int argc, ObjTuple *kwn
     return locks_args(vm, fn, args, argc, kwnames, NULL, 0, NULL);
 }
 
-void locks_repr_head(ObjInstance *inst, StrBuf *buf) {
+// As CPython's object.__repr__: "<asyncio.locks.Lock object at 0x...".
+static void repr_head(ObjInstance *inst, StrBuf *buf) {
     strbuf_printf(buf, "<%s.%s object at 0x%" PRIxPTR, inst->cls->module, inst->cls->name->chars,
                   (uintptr_t)inst);
 }
@@ -334,14 +346,20 @@ static bool wakeup_native(VM *vm, Value *args, int argc, ObjTuple *kw, Value *ou
     Value info = items[1];
     locks_deque_drop(woken, 2);
     if (w->state != FUT_FINISHED) return true;
+    // the continuation may run a class's __lt__ (PriorityQueue) or a
+    // predicate: keep the waiter and its info alive meanwhile
+    vm_push_root(vm, OBJ_VAL(w));
+    vm_push_root(vm, info);
+    bool ok = true;
     switch ((SyncKind)AS_INT(FIELD(inst, SYNC_KIND))) {
-    case SYNC_LOCK: return lock_wakeup(vm, inst, w, info);
-    case SYNC_EVENT: return event_wakeup(vm, inst, w, info);
-    case SYNC_SEMAPHORE: return sem_wakeup(vm, inst, w, info);
-    case SYNC_CONDITION: return cond_wakeup(vm, inst, w, info);
-    case SYNC_QUEUE: return queues_wakeup(vm, inst, w, info);
+    case SYNC_LOCK: ok = lock_wakeup(vm, inst, w, info); break;
+    case SYNC_EVENT: ok = event_wakeup(vm, inst, w, info); break;
+    case SYNC_SEMAPHORE: ok = sem_wakeup(vm, inst, w, info); break;
+    case SYNC_CONDITION: ok = cond_wakeup(vm, inst, w, info); break;
+    case SYNC_QUEUE: ok = queues_wakeup(vm, inst, w, info); break;
     }
-    return true;
+    vm_pop_roots(vm, 2);
+    return ok;
 }
 
 // Every waiter's first done callback: when it is cancelled, the except /
@@ -646,10 +664,8 @@ static bool make_semaphore(VM *vm, Value *args, int argc, ObjTuple *kw, bool bou
     const char *fn = bounded ? "BoundedSemaphore.__init__" : "Semaphore.__init__";
     if (!locks_args(vm, fn, args, argc, kw, names, 1, &value)) return false;
     if (!IS_INTLIKE(value)) {
-        if (IS_FLOAT(value) || IS_NONE(value) || IS_OBJ(value)) {
-            Value r;
-            if (!value_compare(vm, CMP_LT, value, INT_VAL(0), &r)) return false;
-        }
+        Value r; // CPython's `value < 0` first: its TypeError for what does not compare
+        if (!value_compare(vm, CMP_LT, value, INT_VAL(0), &r)) return false;
         return vm_raise(vm, CLS_TYPE_ERROR, "asyncrun: a Semaphore's value must be an int, not '%s'",
                         value_type_name(vm, value));
     }
@@ -657,10 +673,10 @@ static bool make_semaphore(VM *vm, Value *args, int argc, ObjTuple *kw, bool bou
     ObjInstance *sem = locks_instance_new(vm, (ObjClass *)AS_OBJ(args[0]), SYNC_SEMAPHORE, SEM_FIELDS);
     FIELD(sem, SEM_WAITERS) = OBJ_VAL(locks_deque_new(vm));
     FIELD(sem, SEM_VALUE) = INT_VAL(AS_INT(value));
-    mirror_add(vm, sem, "_value", INT_VAL(AS_INT(value)));
+    mirror_add(vm, sem, "_value", value);
     if (bounded) {
         FIELD(sem, SEM_BOUND) = INT_VAL(AS_INT(value));
-        mirror_add(vm, sem, "_bound_value", INT_VAL(AS_INT(value)));
+        mirror_add(vm, sem, "_bound_value", value);
     }
     *out = OBJ_VAL(sem);
     return true;
@@ -852,10 +868,10 @@ static bool construct_condition(VM *vm, Value *args, int argc, ObjTuple *kw, Val
     if (!locks_args(vm, "Condition.__init__", args, argc, kw, names, 1, &lock)) return false;
     ObjClass *cls = (ObjClass *)AS_OBJ(args[0]);
     if (IS_NONE(lock)) {
-        Value *lock_cls = class_lookup(cls, str_intern(vm, "<Lock>", 6));
-        if (!lock_cls) return vm_raise(vm, CLS_RUNTIME_ERROR, "asyncio.Lock is missing");
+        Value lock_cls;
+        if (!locks_class_data(vm, cls, &lock_cls)) return vm_raise(vm, CLS_RUNTIME_ERROR, "asyncio.Lock is missing");
         Value made;
-        if (!construct_lock(vm, lock_cls, 1, NULL, &made)) return false;
+        if (!construct_lock(vm, &lock_cls, 1, NULL, &made)) return false;
         lock = made;
     } else {
         ObjInstance *l = as_sync(lock);
@@ -980,7 +996,7 @@ static bool m_cond_notify_all(VM *vm, Value *args, int argc, ObjTuple *kw, Value
 static ObjString *sync_repr(VM *vm, ObjInstance *inst) {
     StrBuf buf;
     strbuf_init(&buf);
-    locks_repr_head(inst, &buf);
+    repr_head(inst, &buf);
     strbuf_append_cstr(&buf, " [");
     ObjList *waiters = NULL;
     switch ((SyncKind)AS_INT(FIELD(inst, SYNC_KIND))) {
@@ -1037,15 +1053,15 @@ static const char CORO_SOURCE[] =
     "        self.release()\n"
     "class Lock:\n"
     "    async def acquire(self):\n"
-    "        return await self._acquire()\n"
+    "        return await _Lock_acquire(self)\n"
     "class Event:\n"
     "    async def wait(self):\n"
-    "        return await self._wait()\n"
+    "        return await _Event_wait(self)\n"
     "class Condition:\n"
     "    async def acquire(self):\n"
-    "        return await self._acquire()\n"
+    "        return await _Condition_acquire(self)\n"
     "    async def wait(self):\n"
-    "        return await self._wait()\n"
+    "        return await _Condition_wait(self)\n"
     "    async def wait_for(self, predicate):\n"
     "        result = predicate()\n"
     "        while not result:\n"
@@ -1054,14 +1070,24 @@ static const char CORO_SOURCE[] =
     "        return result\n"
     "class Semaphore:\n"
     "    async def acquire(self):\n"
-    "        return await self._acquire()\n"
+    "        return await _Semaphore_acquire(self)\n"
     "class Queue:\n"
     "    async def put(self, item):\n"
-    "        return await self._put(item)\n"
+    "        return await _Queue_put(self, item)\n"
     "    async def get(self):\n"
-    "        return await self._get()\n"
+    "        return await _Queue_get(self)\n"
     "    async def join(self):\n"
-    "        return await self._join()\n";
+    "        return await _Queue_join(self)\n";
+
+// The natives the coroutines call: cls's native `method` as the global
+// _Cls_method of the source (LOAD_GLOBAL is cached, a method lookup is not).
+static void native_global(VM *vm, ObjDict *globals, ObjClass *cls, const char *method) {
+    Value *fn = dict_find_str(cls->dict, str_intern(vm, method, strlen(method)));
+    if (!fn) return;
+    char name[64];
+    snprintf(name, sizeof name, "_%s_%s", cls->name->chars, method);
+    dict_set_str(vm, globals, str_intern(vm, name, strlen(name)), *fn);
+}
 
 // Copy the functions of the source's class `from` into cls.
 static void copy_methods(VM *vm, ObjDict *globals, const char *from, ObjClass *cls) {
@@ -1083,6 +1109,14 @@ static void install_coroutines(VM *vm, ObjDict *module_dict, ObjClass *lock, Obj
     }
     ObjDict *globals = dict_new(vm);
     dict_set_str(vm, globals, vm->s_name, OBJ_VAL(str_intern(vm, "asyncio.locks", 13)));
+    native_global(vm, globals, lock, "acquire");
+    native_global(vm, globals, event, "wait");
+    native_global(vm, globals, cond, "acquire");
+    native_global(vm, globals, cond, "wait");
+    native_global(vm, globals, sem, "acquire");
+    native_global(vm, globals, queue, "put");
+    native_global(vm, globals, queue, "get");
+    native_global(vm, globals, queue, "join");
     ObjFunction *fn = ALLOC_OBJ(vm, ObjFunction, OBJ_FUNCTION);
     fn->code = code;
     fn->globals = globals;
@@ -1124,29 +1158,27 @@ static ObjClass *make_class(VM *vm, ObjDict *module_dict, const char *name, ObjC
 }
 
 void asyncio_sync_init(VM *vm, ObjDict *d) {
-    // acquire, wait, ... are replaced by coroutines calling _acquire, _wait...
+    // acquire, wait, ... are then replaced by coroutines calling these natives
     static const Method lock_methods[] = {
-        {"acquire", m_lock_acquire}, {"_acquire", m_lock_acquire}, {"release", m_lock_release},
-        {"locked", m_lock_locked},   {"__aenter__", m_lock_aenter}, {"__aexit__", m_lock_aexit},
-        {"__repr__", m_repr},        {NULL, NULL}};
-    static const Method event_methods[] = {{"wait", m_event_wait},     {"_wait", m_event_wait},
-                                           {"set", m_event_set},       {"clear", m_event_clear},
-                                           {"is_set", m_event_is_set}, {"__repr__", m_repr},
-                                           {NULL, NULL}};
-    static const Method sem_methods[] = {
-        {"acquire", m_sem_acquire}, {"_acquire", m_sem_acquire}, {"release", m_sem_release},
-        {"locked", m_sem_locked},   {"__aenter__", m_sem_aenter}, {"__aexit__", m_sem_aexit},
-        {"__repr__", m_repr},       {NULL, NULL}};
-    static const Method cond_methods[] = {
-        {"acquire", m_cond_acquire},   {"_acquire", m_cond_acquire}, {"release", m_cond_release},
-        {"locked", m_cond_locked},     {"wait", m_cond_wait},        {"_wait", m_cond_wait},
-        {"wait_for", m_cond_wait_for}, {"notify", m_cond_notify},    {"notify_all", m_cond_notify_all},
-        {"__aenter__", m_cond_aenter}, {"__aexit__", m_cond_aexit},  {"__repr__", m_repr},
+        {"acquire", m_lock_acquire}, {"release", m_lock_release},   {"locked", m_lock_locked},
+        {"__aenter__", m_lock_aenter}, {"__aexit__", m_lock_aexit}, {"__repr__", m_repr},
         {NULL, NULL}};
+    static const Method event_methods[] = {
+        {"wait", m_event_wait}, {"set", m_event_set}, {"clear", m_event_clear},
+        {"is_set", m_event_is_set}, {"__repr__", m_repr}, {NULL, NULL}};
+    static const Method sem_methods[] = {
+        {"acquire", m_sem_acquire}, {"release", m_sem_release},   {"locked", m_sem_locked},
+        {"__aenter__", m_sem_aenter}, {"__aexit__", m_sem_aexit}, {"__repr__", m_repr},
+        {NULL, NULL}};
+    static const Method cond_methods[] = {
+        {"acquire", m_cond_acquire},   {"release", m_cond_release},       {"locked", m_cond_locked},
+        {"wait", m_cond_wait},         {"wait_for", m_cond_wait_for},     {"notify", m_cond_notify},
+        {"notify_all", m_cond_notify_all}, {"__aenter__", m_cond_aenter}, {"__aexit__", m_cond_aexit},
+        {"__repr__", m_repr},          {NULL, NULL}};
     ObjClass *lock = make_class(vm, d, "Lock", NULL, construct_lock, lock_methods);
     ObjClass *event = make_class(vm, d, "Event", NULL, construct_event, event_methods);
     ObjClass *cond = make_class(vm, d, "Condition", NULL, construct_condition, cond_methods);
-    dict_set_str(vm, cond->dict, str_intern(vm, "<Lock>", 6), OBJ_VAL(lock));
+    dict_set(vm, cond->dict, NONE_VAL, OBJ_VAL(lock)); // the class of Condition()'s own lock
     ObjClass *sem = make_class(vm, d, "Semaphore", NULL, construct_semaphore, sem_methods);
     make_class(vm, d, "BoundedSemaphore", sem, construct_bounded, NULL);
     ObjClass *queue = queues_init(vm, d, event);

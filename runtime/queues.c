@@ -50,43 +50,54 @@ static int queue_full(VM *vm, ObjInstance *q) {
 }
 
 // ---- heapq ---------------------------------------------------------------------------
+// On the list behind a priority queue's offset (always 0): a[i] is
+// items[1 + i]. `<` may run a class's __lt__, which may change the list:
+// re-read it after each comparison, and fail as _heapq does when its size
+// changed. Every item stays in the list while comparing, so the collector
+// sees it.
 
-static bool less(VM *vm, Value a, Value b, bool *out) {
+static bool heap_less(VM *vm, ObjList *l, uint32_t n, uint32_t i, uint32_t j, bool *out) {
     Value r;
-    if (!value_compare(vm, CMP_LT, a, b, &r)) return false;
+    if (!value_compare(vm, CMP_LT, l->items[1 + i], l->items[1 + j], &r)) return false;
+    if (l->length != n + 1) return vm_raise(vm, CLS_RUNTIME_ERROR, "list changed size during iteration");
     *out = value_truthy(r);
     return true;
 }
 
-static bool heap_siftdown(VM *vm, Value *a, uint32_t start, uint32_t pos) {
-    Value item = a[pos];
+static void heap_swap(ObjList *l, uint32_t i, uint32_t j) {
+    Value tmp = l->items[1 + i];
+    l->items[1 + i] = l->items[1 + j];
+    l->items[1 + j] = tmp;
+}
+
+// _heapq's siftdown: move a[pos] up towards start.
+static bool heap_siftdown(VM *vm, ObjList *l, uint32_t start, uint32_t pos) {
+    uint32_t n = l->length - 1;
     while (pos > start) {
         uint32_t parent = (pos - 1) >> 1;
         bool lt;
-        if (!less(vm, item, a[parent], &lt)) return false;
+        if (!heap_less(vm, l, n, pos, parent, &lt)) return false;
         if (!lt) break;
-        a[pos] = a[parent];
-        a[parent] = item;
+        heap_swap(l, pos, parent);
         pos = parent;
     }
     return true;
 }
 
-static bool heap_siftup(VM *vm, Value *a, uint32_t n, uint32_t pos) {
-    uint32_t start = pos, limit = n >> 1;
+// _heapq's siftup: move the smaller child up to a leaf, then siftdown.
+static bool heap_siftup(VM *vm, ObjList *l, uint32_t pos) {
+    uint32_t n = l->length - 1, start = pos, limit = n >> 1;
     while (pos < limit) {
         uint32_t child = 2 * pos + 1;
         if (child + 1 < n) {
             bool lt;
-            if (!less(vm, a[child], a[child + 1], &lt)) return false;
+            if (!heap_less(vm, l, n, child, child + 1, &lt)) return false;
             if (!lt) child++;
         }
-        Value tmp = a[child];
-        a[child] = a[pos];
-        a[pos] = tmp;
+        heap_swap(l, pos, child);
         pos = child;
     }
-    return heap_siftdown(vm, a, start, pos);
+    return heap_siftdown(vm, l, start, pos);
 }
 
 // ---- the overridable methods: _put, _get -------------------------------------------------
@@ -96,7 +107,7 @@ static bool queue_put_item(VM *vm, ObjInstance *q, Value item) {
     if (!list_append(vm, items, item)) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
     if (order_of(q) != QUEUE_PRIORITY) return true;
     // heappush: the item stays appended when a comparison fails
-    return heap_siftdown(vm, locks_deque_items(items), 0, locks_deque_size(items) - 1);
+    return heap_siftdown(vm, items, 0, items->length - 2);
 }
 
 static bool queue_get_item(VM *vm, ObjInstance *q, Value *out) {
@@ -110,16 +121,18 @@ static bool queue_get_item(VM *vm, ObjInstance *q, Value *out) {
         *out = items->items[--items->length];
         return true;
     case QUEUE_PRIORITY: {
+        // heappop
         Value last = items->items[--items->length];
-        uint32_t n = locks_deque_size(items);
-        if (n == 0) {
+        if (items->length == 1) {
             *out = last;
             return true;
         }
-        Value *a = locks_deque_items(items);
-        *out = a[0];
-        a[0] = last;
-        return heap_siftup(vm, a, n, 0);
+        *out = items->items[1];
+        items->items[1] = last;
+        vm_push_root(vm, *out);
+        bool ok = heap_siftup(vm, items, 0);
+        vm_pop_roots(vm, 1);
+        return ok;
     }
     }
     return true;
@@ -350,7 +363,10 @@ static bool format_queue(VM *vm, ObjInstance *q, StrBuf *buf) {
         strbuf_append_cstr(buf, " _queue=");
         ObjList *items = items_of(q);
         ObjList *copy = list_from(vm, locks_deque_items(items), locks_deque_size(items));
-        if (!value_repr(vm, OBJ_VAL(copy), buf)) return false;
+        vm_push_root(vm, OBJ_VAL(copy));
+        bool ok = value_repr(vm, OBJ_VAL(copy), buf);
+        vm_pop_roots(vm, 1);
+        if (!ok) return false;
     }
     uint32_t getters = locks_deque_size(AS_LIST(FIELD(q, Q_GETTERS))) / 2;
     uint32_t putters = locks_deque_size(AS_LIST(FIELD(q, Q_PUTTERS))) / 2;
@@ -390,8 +406,8 @@ static bool make_queue(VM *vm, Value *args, int argc, ObjTuple *kw, QueueOrder o
     Value maxsize = INT_VAL(0);
     if (!locks_args(vm, "Queue.__init__", args, argc, kw, names, 1, &maxsize)) return false;
     ObjClass *cls = (ObjClass *)AS_OBJ(args[0]);
-    Value *event_cls = class_lookup(cls, str_intern(vm, "<Event>", 7));
-    if (!event_cls || !IS_OBJ_TYPE(*event_cls, OBJ_CLASS))
+    Value event_cls;
+    if (!locks_class_data(vm, cls, &event_cls) || !IS_OBJ_TYPE(event_cls, OBJ_CLASS))
         return vm_raise(vm, CLS_RUNTIME_ERROR, "asyncio.Event is missing");
     ObjInstance *q = locks_instance_new(vm, cls, SYNC_QUEUE, Q_FIELDS);
     FIELD(q, Q_GETTERS) = OBJ_VAL(locks_deque_new(vm));
@@ -399,7 +415,7 @@ static bool make_queue(VM *vm, Value *args, int argc, ObjTuple *kw, QueueOrder o
     FIELD(q, Q_ITEMS) = OBJ_VAL(locks_deque_new(vm));
     FIELD(q, Q_MAXSIZE) = maxsize;
     FIELD(q, Q_UNFINISHED) = INT_VAL(0);
-    ObjInstance *finished = locks_event_new(vm, (ObjClass *)AS_OBJ(*event_cls));
+    ObjInstance *finished = locks_event_new(vm, (ObjClass *)AS_OBJ(event_cls));
     locks_event_set(vm, finished);
     FIELD(q, Q_FINISHED) = OBJ_VAL(finished);
     FIELD(q, Q_ORDER) = INT_VAL(order);
@@ -436,15 +452,14 @@ ObjClass *queues_init(VM *vm, ObjDict *d, ObjClass *event_cls) {
         const char *name;
         NativeFn fn;
     } methods[] = {
-        {"put", m_put},     {"_put", m_put},       {"put_nowait", m_put_nowait}, {"get", m_get},
-        {"_get", m_get},    {"get_nowait", m_get_nowait}, {"task_done", m_task_done}, {"join", m_join},
-        {"_join", m_join},  {"qsize", m_qsize},    {"empty", m_empty},           {"full", m_full},
-        {"__repr__", m_repr}, {"__str__", m_str},
+        {"put", m_put},           {"put_nowait", m_put_nowait}, {"get", m_get},     {"get_nowait", m_get_nowait},
+        {"task_done", m_task_done}, {"join", m_join},             {"qsize", m_qsize}, {"empty", m_empty},
+        {"full", m_full},         {"__repr__", m_repr},         {"__str__", m_str},
     };
     ObjClass *queue = queue_class(vm, d, "Queue", NULL, construct_fifo);
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         class_add_method(vm, queue, methods[i].name, methods[i].fn, true);
-    dict_set_str(vm, queue->dict, str_intern(vm, "<Event>", 7), OBJ_VAL(event_cls));
+    dict_set(vm, queue->dict, NONE_VAL, OBJ_VAL(event_cls)); // the class of join()'s Event
     queue_class(vm, d, "PriorityQueue", queue, construct_priority);
     queue_class(vm, d, "LifoQueue", queue, construct_lifo);
     return queue;

@@ -61,7 +61,7 @@ golden: $(BUILD)/asyncrun
 	@tests/golden.sh $(BUILD)/asyncrun
 
 cli: $(BUILD)/asyncrun
-	@ASYNCRUN=$(CURDIR)/$(BUILD)/asyncrun bats tests/cli.bats tests/repl.bats tests/core.bats
+	@ASYNCRUN=$(CURDIR)/$(BUILD)/asyncrun bats tests/cli.bats tests/repl.bats tests/core.bats tests/limits.bats
 
 # the interactive session and the line editor alone (also part of cli)
 repl: $(BUILD)/asyncrun
@@ -93,6 +93,7 @@ clean:
 #                    crashes land in build/fuzz/artifacts/
 #   make fuzz-smoke  each harness for 10 s (CI)
 #   make valgrind    golden scripts under valgrind: no errors, no definite leaks
+#   make limits      tests/limits.bats (deep sources, bad bytes, flushing)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
@@ -107,7 +108,7 @@ FUZZ_SEEDS   := $(shell find scripts -name '*.aio' 2>/dev/null)
 VALGRIND     ?= valgrind --error-exitcode=1 --leak-check=full \
                 --errors-for-leak-kinds=definite
 
-.PHONY: fuzz fuzz-build fuzz-smoke valgrind
+.PHONY: fuzz fuzz-build fuzz-smoke valgrind limits
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -149,3 +150,7 @@ fuzz-smoke: fuzz-build
 
 valgrind: $(BUILD)/asyncrun
 	@VALGRIND="$(VALGRIND)" tests/valgrind.sh $(BUILD)/asyncrun
+
+# Limits instead of crashes: sources too deep to parse, bad bytes, flushing.
+limits: $(BUILD)/asyncrun
+	@ASYNCRUN=$(CURDIR)/$(BUILD)/asyncrun bats tests/limits.bats

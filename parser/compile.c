@@ -45,12 +45,12 @@ typedef struct Scope Scope;
 struct Scope {
     Scope *parent;
     ScopeKind kind;
+    Node *node;             // the def, lambda, comprehension or class it belongs to
     bool is_async;
     Symbol *syms;
     int sym_count, sym_capacity;
     Scope **children;
     int child_count, child_capacity;
-    int next_child; // emission cursor
     // resolved layout
     int local_count;
     int free_count;
@@ -66,6 +66,7 @@ typedef struct {
     jmp_buf fail;
     Scope **all_scopes;
     int scope_count, scope_capacity;
+    struct Emitter *current; // innermost emitter, freed with its parents on failure
 } Unit;
 
 static void fail(Unit *u, int line, int col, const char *fmt, ...) {
@@ -88,11 +89,12 @@ static void *xrealloc(void *p, size_t size) {
     return r;
 }
 
-static Scope *scope_new(Unit *u, Scope *parent, ScopeKind kind) {
+static Scope *scope_new(Unit *u, Scope *parent, ScopeKind kind, Node *node) {
     Scope *s = calloc(1, sizeof(Scope));
     if (!s) abort();
     s->parent = parent;
     s->kind = kind;
+    s->node = node;
     if (parent) {
         if (parent->child_count == parent->child_capacity) {
             parent->child_capacity = parent->child_capacity ? parent->child_capacity * 2 : 4;
@@ -177,7 +179,7 @@ static void analyze_function(Unit *u, Scope *s, Node *fn) {
         if (fn->as.function.params[i].default_value)
             analyze_expr(u, s, fn->as.function.params[i].default_value);
     analyze_list(u, s, &fn->as.function.decorators);
-    Scope *child = scope_new(u, s, SCOPE_FUNCTION);
+    Scope *child = scope_new(u, s, SCOPE_FUNCTION, fn);
     child->is_async = fn->as.function.is_async;
     for (int i = 0; i < fn->as.function.param_count; i++) {
         Param *p = &fn->as.function.params[i];
@@ -194,7 +196,7 @@ static void analyze_comprehension(Unit *u, Scope *s, Node *n) {
     // same order as emission: the comprehension's scope, then (in the
     // enclosing scope) its first iterable
     Comprehension *gens = n->as.comp.generators;
-    Scope *child = scope_new(u, s, SCOPE_COMPREHENSION);
+    Scope *child = scope_new(u, s, SCOPE_COMPREHENSION, n);
     analyze_expr(u, s, gens[0].iter);
     child->is_async = s->is_async;
     sym_add(child, ".0", 2, SYM_PARAM | SYM_ASSIGNED, n->line, n->col);
@@ -386,7 +388,7 @@ static void analyze_stmt(Unit *u, Scope *s, Node *n) {
         analyze_list(u, s, &n->as.classdef.decorators);
         if (n->as.classdef.keyword_count)
             fail(u, n->line, n->col, "class keyword arguments (metaclass=...) are not supported");
-        Scope *child = scope_new(u, s, SCOPE_CLASS);
+        Scope *child = scope_new(u, s, SCOPE_CLASS, n);
         child->is_async = false;
         sym_add(child, ".namespace", 10, SYM_PARAM | SYM_ASSIGNED, n->line, n->col);
         analyze_stmts(u, child, &n->as.classdef.body);
@@ -981,7 +983,15 @@ static void emit_closure_and_make(Emitter *e, ObjCode *code, Scope *child, uint3
     emit(e, OP_MAKE_FUNCTION, flags);
 }
 
-static Scope *take_child(Emitter *e) { return e->scope->children[e->scope->next_child++]; }
+// The analysed scope of `node`, a child of the current one. Found by node,
+// not by order: a finally body is emitted twice (normal and exceptional path)
+// and an inlined copy for return/break, so its functions are too.
+static Scope *take_child(Emitter *e, Node *node) {
+    for (int i = 0; i < e->scope->child_count; i++)
+        if (e->scope->children[i]->node == node) return e->scope->children[i];
+    fail(e->u, node->line, node->col, "internal error: no scope for this function");
+    return NULL;
+}
 
 static void emit_function_object(Emitter *e, Node *fn, const char *name, int name_len) {
     uint32_t flags = 0;
@@ -1010,14 +1020,14 @@ static void emit_function_object(Emitter *e, Node *fn, const char *name, int nam
         emit(e, OP_BUILD_MAP, (uint32_t)nkwdefaults);
         flags |= MF_KWDEFAULTS;
     }
-    Scope *child = take_child(e);
+    Scope *child = take_child(e, fn);
     ObjCode *code = emit_function_code(e, fn, child, name, name_len, NULL);
     e->line = fn->line;
     emit_closure_and_make(e, code, child, flags);
 }
 
 static void emit_comprehension(Emitter *e, Node *n) {
-    Scope *child = take_child(e);
+    Scope *child = take_child(e, n);
     const char *name = n->kind == N_LISTCOMP ? "<listcomp>" : n->kind == N_SETCOMP ? "<setcomp>"
                        : n->kind == N_DICTCOMP ? "<dictcomp>" : "<genexpr>";
     ObjCode *code = emit_function_code(e, NULL, child, name, (int)strlen(name), n);
@@ -1734,7 +1744,7 @@ static void emit_stmt(Emitter *e, Node *n) {
     }
     case N_CLASSDEF: {
         for (int i = 0; i < n->as.classdef.decorators.count; i++) emit_expr(e, n->as.classdef.decorators.items[i]);
-        Scope *child = take_child(e);
+        Scope *child = take_child(e, n);
         ObjCode *body = emit_function_code(e, NULL, child, n->as.classdef.name.chars, n->as.classdef.name.length, n);
         e->line = n->line;
         emit_closure_and_make(e, body, child, 0);
@@ -1904,36 +1914,41 @@ static ObjString *make_qualname(Emitter *parent, const char *name, int len) {
 
 static ObjCode *emit_function_code(Emitter *parent, Node *fn, Scope *scope, const char *name, int name_len,
                                    Node *comp) {
-    Emitter e;
-    memset(&e, 0, sizeof e);
-    e.u = parent->u;
-    e.parent = parent;
-    e.scope = scope;
-    e.fn = fn;
-    e.qualname = make_qualname(parent, name, name_len);
+    // on the heap: a syntax error longjmps out, and compile_source frees
+    // the chain of live emitters from u->current
+    Emitter *e = calloc(1, sizeof *e);
+    if (!e) abort();
+    e->u = parent->u;
+    e->u->current = e;
+    e->parent = parent;
+    e->scope = scope;
+    e->fn = fn;
+    e->qualname = make_qualname(parent, name, name_len);
     Node *at = fn ? fn : comp;
-    e.line = at->line;
+    e->line = at->line;
     layout(scope, fn);
     // cells: wrap captured parameters / make empty cells for captured locals
     for (int k = 0; k < scope->sym_count; k++) {
         Symbol *sym = &scope->syms[k];
         if ((sym->flags & SYM_CELL) && !(sym->flags & SYM_GLOBAL) && sym->index >= 0 &&
             !((sym->flags & SYM_FREE) && !(sym->flags & SYM_PARAM)))
-            emit(&e, OP_MAKE_CELL, (uint32_t)sym->index);
+            emit(e, OP_MAKE_CELL, (uint32_t)sym->index);
     }
     if (comp && comp->kind == N_CLASSDEF) {
-        emit_stmts(&e, &comp->as.classdef.body);
-        emit(&e, OP_LOAD_FAST, 0);
-        emit(&e, OP_RETURN_VALUE, 0);
+        emit_stmts(e, &comp->as.classdef.body);
+        emit(e, OP_LOAD_FAST, 0);
+        emit(e, OP_RETURN_VALUE, 0);
     } else if (comp) {
-        emit_comprehension_body(&e, comp);
+        emit_comprehension_body(e, comp);
     } else {
-        emit_stmts(&e, &fn->as.function.body);
-        emit(&e, OP_LOAD_NONE, 0);
-        emit(&e, OP_RETURN_VALUE, 0);
+        emit_stmts(e, &fn->as.function.body);
+        emit(e, OP_LOAD_NONE, 0);
+        emit(e, OP_RETURN_VALUE, 0);
     }
-    ObjCode *code = finish(&e, name, name_len, at->line, fn);
-    emitter_free(&e);
+    ObjCode *code = finish(e, name, name_len, at->line, fn);
+    e->u->current = parent;
+    emitter_free(e);
+    free(e);
     return code;
 }
 
@@ -1970,16 +1985,25 @@ ObjCode *compile_source(VM *vm, const char *src, size_t len, const char *filenam
     memset(&e, 0, sizeof e);
     ObjCode *code = NULL;
     if (setjmp(u.fail) == 0) {
-        Scope *module = scope_new(&u, NULL, SCOPE_MODULE);
+        Scope *module = scope_new(&u, NULL, SCOPE_MODULE, parsed.module);
         analyze_stmts(&u, module, &parsed.module->as.list);
         resolve(&u);
         e.u = &u;
+        u.current = &e;
         e.scope = module;
         e.line = 1;
         emit_stmts(&e, &parsed.module->as.list);
         emit(&e, OP_LOAD_NONE, 0);
         emit(&e, OP_RETURN_VALUE, 0);
         code = finish(&e, "<module>", 8, 1, NULL);
+    } else {
+        // a syntax error longjmped out of nested functions: free their emitters
+        for (Emitter *x = u.current; x && x != &e;) {
+            Emitter *up = x->parent;
+            emitter_free(x);
+            free(x);
+            x = up;
+        }
     }
     emitter_free(&e);
     scopes_free(&u);

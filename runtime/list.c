@@ -413,7 +413,14 @@ static bool as_index(VM *vm, Value v, int64_t *out) {
                     value_type_name(vm, v));
 }
 
-static bool same_or_equal(Value a, Value b) { return value_same(a, b) || value_equal(a, b); }
+// a == b as the == operator (identity first, as CPython): 1, 0, or -1 with
+// the exception raised (RecursionError on deep nesting, a failing __eq__).
+static int same_or_equal(VM *vm, Value a, Value b) {
+    if (value_same(a, b)) return 1;
+    Value r;
+    if (!value_compare(vm, CMP_EQ, a, b, &r)) return -1;
+    return value_truthy(r);
+}
 
 static bool list_append_method(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!one_arg(vm, "append", argc)) return false;
@@ -466,7 +473,9 @@ static bool list_remove(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
     if (!one_arg(vm, "remove", argc)) return false;
     ObjList *l = SELF;
     for (uint32_t i = 0; i < l->length; i++) {
-        if (same_or_equal(l->items[i], args[1])) {
+        int r = same_or_equal(vm, l->items[i], args[1]);
+        if (r < 0) return false;
+        if (r) {
             replace_range(vm, l, i, 1, NULL, 0);
             *out = NONE_VAL;
             return true;
@@ -500,7 +509,9 @@ static bool list_index(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) 
     if (argc > 2 && !index_bound(vm, args[2], l->length, &start)) return false;
     if (argc > 3 && !index_bound(vm, args[3], l->length, &stop)) return false;
     for (int64_t i = start; i < stop && i < (int64_t)l->length; i++) {
-        if (same_or_equal(l->items[i], args[1])) {
+        int r = same_or_equal(vm, l->items[i], args[1]);
+        if (r < 0) return false;
+        if (r) {
             *out = INT_VAL(i);
             return true;
         }
@@ -514,8 +525,11 @@ static bool list_count(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) 
     if (!one_arg(vm, "count", argc)) return false;
     ObjList *l = SELF;
     int64_t n = 0;
-    for (uint32_t i = 0; i < l->length; i++)
-        if (same_or_equal(l->items[i], args[1])) n++;
+    for (uint32_t i = 0; i < l->length; i++) {
+        int r = same_or_equal(vm, l->items[i], args[1]);
+        if (r < 0) return false;
+        n += r;
+    }
     *out = INT_VAL(n);
     return true;
 }

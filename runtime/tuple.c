@@ -83,6 +83,15 @@ static bool index_bound(VM *vm, Value v, int64_t length, int64_t *out) {
     return true;
 }
 
+// a == b as the == operator (identity first, as CPython): 1, 0, or -1 with
+// the exception raised (RecursionError on deep nesting, a failing __eq__).
+static int same_or_equal(VM *vm, Value a, Value b) {
+    if (value_same(a, b)) return 1;
+    Value r;
+    if (!value_compare(vm, CMP_EQ, a, b, &r)) return -1;
+    return value_truthy(r);
+}
+
 static bool tuple_index(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (argc < 2)
         return vm_raise(vm, CLS_TYPE_ERROR, "index expected at least 1 argument, got %d",
@@ -96,7 +105,9 @@ static bool tuple_index(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
     if (argc > 3 && !index_bound(vm, args[3], t->length, &stop)) return false;
     if (stop > (int64_t)t->length) stop = t->length;
     for (int64_t i = start; i < stop; i++) {
-        if (value_same(t->items[i], args[1]) || value_equal(t->items[i], args[1])) {
+        int r = same_or_equal(vm, t->items[i], args[1]);
+        if (r < 0) return false;
+        if (r) {
             *out = INT_VAL(i);
             return true;
         }
@@ -110,8 +121,11 @@ static bool tuple_count(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
                         argc - 1);
     ObjTuple *t = (ObjTuple *)AS_OBJ(args[0]);
     int64_t n = 0;
-    for (uint32_t i = 0; i < t->length; i++)
-        if (value_same(t->items[i], args[1]) || value_equal(t->items[i], args[1])) n++;
+    for (uint32_t i = 0; i < t->length; i++) {
+        int r = same_or_equal(vm, t->items[i], args[1]);
+        if (r < 0) return false;
+        n += r;
+    }
     *out = INT_VAL(n);
     return true;
 }

@@ -15,9 +15,13 @@
 // recursive walk of the tree can overflow the C stack.
 enum { MAX_DEPTH = 2990, FSTRING_MAX_PARENS = 200 };
 
+// How reading on from a token as a new expression went (see juxtaposed).
+enum { TRIAL_UNKNOWN, TRIAL_OK, TRIAL_GENERIC_ERROR, TRIAL_ERROR };
+
 typedef struct {
     Token t;
     int end_line, end_col; // just after the token
+    signed char trial;     // memo for juxtaposed: TRIAL_*
 } Tok;
 
 typedef struct {
@@ -43,6 +47,7 @@ typedef struct {
     int depth;
     int level;               // brackets open around the current token
     int peeked_past;         // toks index of a `not`/`async` CPython reads past
+    long steps;              // tokens consumed, counting re-reads by tries
     int last_line, last_col; // end of the last significant token consumed
     bool in_field;           // parsing an f-string field's expression
     int field_line, field_col;
@@ -247,6 +252,7 @@ static void fetch(Parser *p) {
         tok->t = lex_next(p->lexer);
         token_end(tok);
     }
+    tok->trial = TRIAL_UNKNOWN;
     p->ntoks++;
 }
 
@@ -274,6 +280,14 @@ static void advance(Parser *p) {
         p->last_col = tok->end_col;
     }
     p->pos++;
+    p->steps++;
+}
+
+// Trying alternatives only to word an error better can re-read the same
+// tokens at every nesting level; past this budget the plain message is used,
+// so no input makes the parser exponential.
+static bool retry_budget_spent(const Parser *p) {
+    return p->steps > 100000 + 64L * p->ntoks;
 }
 
 static bool accept(Parser *p, TokenKind k) {
@@ -957,6 +971,11 @@ static Node *for_targets(Parser *p) {
     }
     int stop = p->pos;
     reset(p, m);
+    if (retry_budget_spent(p)) {
+        p->pos = stop;
+        invalid_syntax(p);
+        return NULL;
+    }
     Mark t = begin_try(p);
     Node *e = star_expressions(p, NULL);
     bool generic = p->generic;
@@ -1810,7 +1829,12 @@ static bool operand(Parser *p) {
 // wins), and for print and exec the missing parentheses are reported. True
 // when an error is set.
 static bool juxtaposed(Parser *p, int start, Node *a) {
-    const Tok *first = &p->toks[start];
+    if (retry_budget_spent(p)) {
+        invalid_syntax(p);
+        return true;
+    }
+    // (a copy: parsing on may fetch tokens and move p->toks)
+    const Tok first_tok = p->toks[start], *first = &first_tok;
     bool name = first->t.kind == TK_NAME;
     bool legacy = tok_is(first, "print") || tok_is(first, "exec");
     TokenKind second = p->toks[start + 1].t.kind;
@@ -1835,10 +1859,21 @@ static bool juxtaposed(Parser *p, int start, Node *a) {
     Mark m = mark(p);
     p->pos = start + 1;
     Mark t = begin_try(p);
-    bool ok = star_expressions(p, NULL) != NULL;
-    bool generic = p->generic;
-    ok = end_try(p) && ok;
-    if (p->fatal) return true;
+    // Remembered per token: nested juxtapositions would otherwise re-read the
+    // rest of the line twice per level.
+    bool ok, generic;
+    signed char *trial = &p->toks[start + 1].trial;
+    if (*trial != TRIAL_UNKNOWN) {
+        ok = *trial == TRIAL_OK;
+        generic = *trial == TRIAL_GENERIC_ERROR;
+        end_try(p);
+    } else {
+        ok = star_expressions(p, NULL) != NULL;
+        generic = p->generic;
+        ok = end_try(p) && ok;
+        if (p->fatal) return true;
+        p->toks[start + 1].trial = ok ? TRIAL_OK : generic ? TRIAL_GENERIC_ERROR : TRIAL_ERROR;
+    }
     // (Once an operand was read there, CPython reuses it: nothing inside
     // the rest gets reported.)
     if (!ok && !generic && !operand_ok) {

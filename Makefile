@@ -154,3 +154,20 @@ valgrind: $(BUILD)/asyncrun
 # Limits instead of crashes: sources too deep to parse, bad bytes, flushing.
 limits: $(BUILD)/asyncrun
 	@ASYNCRUN=$(CURDIR)/$(BUILD)/asyncrun bats tests/limits.bats
+
+# --- benchmarks (bench/; not part of make test) -------------------------------
+#   make bench        build/asyncrun, then every bench/*.aio workload: N, ops,
+#                     median wall time of 3 runs, ns/op, peak RSS
+#                     (BENCH_ARGS="--vs python3" adds CPython and the ratios)
+#   make bench-scale  ns per timer and per task, bytes per task at 10k, 100k
+#                     and 1M (SCALE_ARGS="--max 100000" when memory is short)
+BENCH_ARGS ?=
+SCALE_ARGS ?=
+
+.PHONY: bench bench-scale
+
+bench: $(BUILD)/asyncrun
+	@bench/run.sh $(BENCH_ARGS) $(BUILD)/asyncrun
+
+bench-scale: $(BUILD)/asyncrun
+	@bench/scale.sh $(SCALE_ARGS) $(BUILD)/asyncrun

@@ -51,7 +51,8 @@ struct Scope {
     int sym_count, sym_capacity;
     Scope **children;
     int child_count, child_capacity;
-    // resolved layout
+    // resolved layout (once: a finally body is emitted twice)
+    bool laid_out;
     int local_count;
     int free_count;
 };
@@ -479,7 +480,8 @@ static void resolve(Unit *u) {
 // Slots: parameters in binding order, then the other locals; free variables
 // numbered apart.
 static void layout(Scope *s, Node *fn) {
-    if (s->kind == SCOPE_MODULE) return;
+    if (s->kind == SCOPE_MODULE || s->laid_out) return;
+    s->laid_out = true;
     int slot = 0;
     if (fn) {
         Param *params = fn->as.function.params;
@@ -1893,7 +1895,7 @@ static ObjCode *finish(Emitter *e, const char *name, int name_len, int first_lin
     } else if (s->kind == SCOPE_COMPREHENSION || s->kind == SCOPE_CLASS) {
         code->param_count = 1;
     }
-    int max = s->local_count + e->max_depth + 4;
+    int max = s->local_count + e->max_depth + 1;
     if (max > 65535) fail(e->u, first_line, 0, "function too large");
     code->max_stack = (uint16_t)max;
     return code;

@@ -13,6 +13,8 @@ typedef enum { RUN_RETURN, RUN_SUSPEND, RUN_ERROR } RunResult;
 RunResult interp_run(VM *vm, Fiber *fiber);
 // Push the frame that starts coroutine `co` on `fiber` (flagged FRAME_STOP).
 bool interp_start_coroutine(VM *vm, Fiber *fiber, ObjCoroutine *co);
+// stack values interp_start_coroutine needs on an empty fiber
+uint32_t interp_start_stack_need(const ObjCoroutine *co);
 void fiber_init(Fiber *fiber);
 
 // ---- future.c ----
@@ -47,6 +49,8 @@ void task_init_class(VM *vm, ObjClass *cls);
 ObjLoop *loop_new(VM *vm);
 double loop_time(VM *vm);
 bool loop_schedule(VM *vm, ObjLoop *loop, Obj *entry); // append to ready
+// append callback(f) to ready, as call_soon(callback, f) without a handle
+bool loop_schedule_done_callback(VM *vm, ObjLoop *loop, Value callback, ObjFuture *f);
 ObjHandle *loop_call_soon(VM *vm, ObjLoop *loop, Value callback, ObjTuple *args);
 ObjHandle *loop_call_at(VM *vm, ObjLoop *loop, double when, Value callback, ObjTuple *args);
 bool loop_add_timer(VM *vm, ObjLoop *loop, double when, Obj *target, uint64_t *seq);

@@ -41,8 +41,7 @@ static void schedule_one(VM *vm, ObjFuture *f, FutureCallback cb) {
     if (cb.kind == CB_WAKE_TASK) {
         wake_task(vm, (ObjTask *)AS_OBJ(cb.fn));
     } else {
-        Value arg = OBJ_VAL(f);
-        loop_call_soon(vm, f->loop, cb.fn, tuple_from(vm, &arg, 1));
+        loop_schedule_done_callback(vm, f->loop, cb.fn, f);
     }
 }
 

@@ -276,7 +276,11 @@ static void blacken(VM *vm, Obj *obj) {
     case OBJ_LOOP: {
         ObjLoop *loop = (ObjLoop *)obj;
         for (uint32_t i = 0; i < loop->ready_count; i++)
-            gc_mark_object(vm, loop->ready[(loop->ready_head + i) % loop->ready_capacity]);
+        {
+            const ReadyEntry *entry = &loop->ready[(loop->ready_head + i) % loop->ready_capacity];
+            gc_mark_object(vm, entry->target);
+            gc_mark_object(vm, entry->arg);
+        }
         for (size_t i = 0; i < loop->timers.count; i++)
             gc_mark_object(vm, (Obj *)loop->timers.items[i].target);
         gc_mark_object(vm, (Obj *)loop->tasks);
@@ -311,7 +315,7 @@ static void blacken(VM *vm, Obj *obj) {
 }
 
 static void free_fiber(Fiber *fiber) {
-    free(fiber->stack);
+    if (!fiber_stack_inline(fiber)) free(fiber->stack);
     if (fiber->frames != &fiber->first_frame) free(fiber->frames);
 }
 

@@ -27,7 +27,13 @@ static bool ensure_stack(VM *vm, Fiber *fiber, uint32_t needed) {
     // grow); after that, doubling
     uint32_t cap = fiber->stack_capacity ? fiber->stack_capacity * 2 : needed;
     while (cap < needed) cap *= 2;
-    Value *stack = realloc(fiber->stack, cap * sizeof(Value));
+    Value *stack;
+    if (fiber_stack_inline(fiber)) {
+        stack = malloc(cap * sizeof(Value));
+        if (stack) memcpy(stack, fiber->stack, fiber->stack_capacity * sizeof(Value));
+    } else {
+        stack = realloc(fiber->stack, cap * sizeof(Value));
+    }
     if (!stack) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
     fiber->stack = stack;
     fiber->stack_capacity = cap;
@@ -257,10 +263,13 @@ static Frame *push_coroutine_frame(VM *vm, Fiber *fiber, ObjCoroutine *co, uint3
     return frame;
 }
 
+uint32_t interp_start_stack_need(const ObjCoroutine *co) { return co->func->code->max_stack + 2u; }
+
 bool interp_start_coroutine(VM *vm, Fiber *fiber, ObjCoroutine *co) {
     if (co->state != CORO_CREATED)
         return vm_raise(vm, CLS_RUNTIME_ERROR, "cannot reuse already awaited coroutine");
-    if (!ensure_stack(vm, fiber, fiber->sp + 1)) return false;
+    // the coroutine, then its frame (push_coroutine_frame): one allocation
+    if (!ensure_stack(vm, fiber, fiber->sp + interp_start_stack_need(co))) return false;
     uint32_t at = fiber->sp;
     fiber->stack[fiber->sp++] = OBJ_VAL(co);
     Frame *frame = push_coroutine_frame(vm, fiber, co, at);

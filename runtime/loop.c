@@ -38,10 +38,10 @@ double loop_time(VM *vm) { return vm->clock_mode == CLOCK_VIRTUAL ? vm->virtual_
 
 ObjLoop *loop_get_running(VM *vm) { return vm->running_loop; }
 
-bool loop_schedule(VM *vm, ObjLoop *loop, Obj *entry) {
+static bool ready_push(VM *vm, ObjLoop *loop, Obj *target, Obj *arg) {
     if (loop->ready_count == loop->ready_capacity) {
         uint32_t cap = loop->ready_capacity ? loop->ready_capacity * 2 : 64;
-        Obj **ready = malloc(sizeof(Obj *) * cap);
+        ReadyEntry *ready = malloc(sizeof(ReadyEntry) * cap);
         if (!ready) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
         for (uint32_t i = 0; i < loop->ready_count; i++)
             ready[i] = loop->ready[(loop->ready_head + i) % loop->ready_capacity];
@@ -50,13 +50,23 @@ bool loop_schedule(VM *vm, ObjLoop *loop, Obj *entry) {
         loop->ready_head = 0;
         loop->ready_capacity = cap;
     }
-    loop->ready[(loop->ready_head + loop->ready_count) % loop->ready_capacity] = entry;
+    ReadyEntry *slot = &loop->ready[(loop->ready_head + loop->ready_count) % loop->ready_capacity];
+    slot->target = target;
+    slot->arg = arg;
     loop->ready_count++;
     return true;
 }
 
-static Obj *ready_pop(ObjLoop *loop) {
-    Obj *entry = loop->ready[loop->ready_head];
+bool loop_schedule(VM *vm, ObjLoop *loop, Obj *entry) { return ready_push(vm, loop, entry, NULL); }
+
+bool loop_schedule_done_callback(VM *vm, ObjLoop *loop, Value callback, ObjFuture *f) {
+    if (IS_OBJ(callback)) return ready_push(vm, loop, AS_OBJ(callback), (Obj *)f);
+    Value arg = OBJ_VAL(f); // not callable: fails when run, with its handle
+    return loop_call_soon(vm, loop, callback, tuple_from(vm, &arg, 1)) != NULL;
+}
+
+static ReadyEntry ready_pop(ObjLoop *loop) {
+    ReadyEntry entry = loop->ready[loop->ready_head];
     loop->ready_head = (loop->ready_head + 1) % loop->ready_capacity;
     loop->ready_count--;
     return entry;
@@ -167,6 +177,8 @@ void loop_report(VM *vm, ObjLoop *loop, const char *message, Value exc, Value ex
 
 // ---- running ------------------------------------------------------------------------
 
+static bool report_handle_error(VM *vm, ObjLoop *loop, ObjHandle *h, Value exc);
+
 static bool run_handle(VM *vm, ObjLoop *loop, ObjHandle *h) {
     Value result;
     vm_push_root(vm, OBJ_VAL(h));
@@ -175,6 +187,12 @@ static bool run_handle(VM *vm, ObjLoop *loop, ObjHandle *h) {
     if (ok) return true;
     Value exc = vm->exception;
     vm->exception = EMPTY_VAL;
+    return report_handle_error(vm, loop, h, exc);
+}
+
+// An exception out of a callback: reported, and the loop goes on (except
+// for KeyboardInterrupt and SystemExit).
+static bool report_handle_error(VM *vm, ObjLoop *loop, ObjHandle *h, Value exc) {
     if (exception_matches(vm, exc, CLS_KEYBOARD_INTERRUPT) || exception_matches(vm, exc, CLS_SYSTEM_EXIT))
         return vm_raise_value(vm, exc);
     StrBuf msg;
@@ -186,6 +204,19 @@ static bool run_handle(VM *vm, ObjLoop *loop, ObjHandle *h) {
     vm_pop_roots(vm, 1);
     strbuf_free(&msg);
     return true;
+}
+
+// A future's done callback: reported like a handle if it raises (the
+// handle is made only then).
+static bool run_done_callback(VM *vm, ObjLoop *loop, Obj *callback, Obj *future) {
+    Value fn = OBJ_VAL(callback), arg = OBJ_VAL(future), result;
+    if (vm_call(vm, fn, &arg, 1, NULL, &result)) return true;
+    Value exc = vm->exception;
+    vm->exception = EMPTY_VAL;
+    vm_push_root(vm, exc);
+    ObjHandle *h = handle_new(vm, loop, fn, tuple_from(vm, &arg, 1), false);
+    vm_pop_roots(vm, 1);
+    return report_handle_error(vm, loop, h, exc);
 }
 
 static void sleep_for(double seconds) {
@@ -252,7 +283,16 @@ static bool run_once(VM *vm, ObjLoop *loop) {
 
     uint32_t ntodo = loop->ready_count;
     for (uint32_t i = 0; i < ntodo; i++) {
-        Obj *entry = ready_pop(loop);
+        ReadyEntry ready = ready_pop(loop);
+        Obj *entry = ready.target;
+        if (ready.arg) {
+            vm_push_root(vm, OBJ_VAL(ready.arg));
+            vm_push_root(vm, OBJ_VAL(entry));
+            bool ok = run_done_callback(vm, loop, entry, ready.arg);
+            vm_pop_roots(vm, 2);
+            if (!ok) return false;
+            continue;
+        }
         if (entry->type == OBJ_HANDLE) {
             ObjHandle *h = (ObjHandle *)entry;
             if (h->cancelled) continue;

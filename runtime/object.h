@@ -394,9 +394,17 @@ typedef struct ObjTask {
     uint8_t run_state;     // TaskRunState
     uint8_t resume_kind;   // ResumeKind
     bool must_cancel;
+    uint8_t inline_slots;  // stack values allocated right after the task
     int num_cancels_requested;
     Value cancel_msg;
 } ObjTask;
+
+// A task's first stack is part of the task's own allocation (one object per
+// task instead of two); a stack that outgrows it moves to the heap.
+static inline Value *task_inline_stack(struct ObjTask *task) { return (Value *)(task + 1); }
+static inline bool fiber_stack_inline(const Fiber *fiber) {
+    return fiber->task && fiber->task->inline_slots && fiber->stack == task_inline_stack(fiber->task);
+}
 
 typedef struct {
     Obj obj;
@@ -419,11 +427,18 @@ typedef struct {
 
 #include "runtime/timerheap.h"
 
-// The event loop: a ring buffer of ready entries (handles, and tasks due a
-// step) and a timer heap of timer handles and sleeping tasks.
+// A ready entry: a handle or a task due a step (arg NULL), or a future's
+// done callback `target(arg)` scheduled without allocating a handle.
+typedef struct {
+    Obj *target;
+    Obj *arg;
+} ReadyEntry;
+
+// The event loop: a ring buffer of ready entries (handles, tasks due a step,
+// done callbacks) and a timer heap of timer handles and sleeping tasks.
 struct ObjLoop {
     Obj obj;
-    Obj **ready;
+    ReadyEntry *ready;
     uint32_t ready_head, ready_count, ready_capacity;
     TimerHeap timers;
     uint32_t cancelled_timers;

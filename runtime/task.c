@@ -13,11 +13,25 @@
 #include "runtime/gc.h"
 #include "runtime/ops.h"
 
+// Room for a coroutine's whole first frame inside the task object when the
+// two fit a small-object size class.
+static uint32_t inline_stack_slots(Value coro) {
+    if (!IS_OBJ_TYPE(coro, OBJ_COROUTINE)) return 0;
+    uint32_t need = interp_start_stack_need((ObjCoroutine *)AS_OBJ(coro));
+    return sizeof(ObjTask) + need * sizeof(Value) <= GC_SIZE_CLASSES * 16 ? need : 0;
+}
+
 ObjTask *task_new(VM *vm, ObjLoop *loop, Value coro, ObjString *name) {
-    ObjTask *task = ALLOC_OBJ(vm, ObjTask, OBJ_TASK);
+    uint32_t slots = inline_stack_slots(coro);
+    ObjTask *task = (ObjTask *)gc_alloc_object(vm, sizeof(ObjTask) + slots * sizeof(Value), OBJ_TASK);
     future_init(&task->fut, loop);
     fiber_init(&task->fiber);
     task->fiber.task = task;
+    if (slots) {
+        task->inline_slots = (uint8_t)slots;
+        task->fiber.stack = task_inline_stack(task);
+        task->fiber.stack_capacity = slots;
+    }
     task->coro = coro;
     task->resume_value = NONE_VAL;
     task->cancel_msg = NONE_VAL;

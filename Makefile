@@ -91,11 +91,12 @@ clean:
 #   make fuzz        build the harnesses (clang) into build/fuzz/ and run each
 #                    for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus/,
 #                    crashes land in build/fuzz/artifacts/
-#   make fuzz-smoke  each harness for 10 s (CI)
+#   make fuzz-smoke  each harness for FUZZ_SMOKE_SECONDS (10; CI runs 60)
 #   make valgrind    golden scripts under valgrind: no errors, no definite leaks
 #   make limits      tests/limits.bats (deep sources, bad bytes, flushing)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_DIR     := build/fuzz
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined
@@ -146,7 +147,7 @@ fuzz: fuzz-build
 	$(call fuzz_run,$(FUZZ_SECONDS))
 
 fuzz-smoke: fuzz-build
-	$(call fuzz_run,10)
+	$(call fuzz_run,$(FUZZ_SMOKE_SECONDS))
 
 valgrind: $(BUILD)/asyncrun
 	@VALGRIND="$(VALGRIND)" tests/valgrind.sh $(BUILD)/asyncrun

@@ -698,6 +698,10 @@ static bool format_value(VM *vm, uint32_t flags, Value v, Value spec, Value *out
         *out = v;
         return true;
     }
+    if (!(flags & FMT_HAS_SPEC) && IS_INT(v)) {
+        *out = OBJ_VAL(int_to_str(vm, AS_INT(v)));
+        return true;
+    }
     StrBuf buf;
     strbuf_init(&buf);
     ObjString *spec_str = (flags & FMT_HAS_SPEC) ? (ObjString *)AS_OBJ(spec) : vm->s_empty;

@@ -1007,6 +1007,29 @@ double numfmt_round(double value, int ndigits) {
     return strtod(text, NULL);
 }
 
+char *numfmt_int_decimal(int64_t value, char out[NUMFMT_INT_CHARS]) {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    uint64_t mag = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    char *p = out + NUMFMT_INT_CHARS;
+    while (mag >= 100) {
+        unsigned two = (unsigned)(mag % 100);
+        mag /= 100;
+        *--p = pairs[two * 2 + 1];
+        *--p = pairs[two * 2];
+    }
+    if (mag >= 10) {
+        *--p = pairs[mag * 2 + 1];
+        *--p = pairs[mag * 2];
+    } else {
+        *--p = (char)('0' + mag);
+    }
+    if (value < 0) *--p = '-';
+    return p;
+}
+
 void numfmt_int_base(int64_t value, int base, StrBuf *out) {
     const char *prefix = base == 2 ? "0b" : base == 8 ? "0o" : base == 16 ? "0x" : "";
     if (base != 2 && base != 8 && base != 16) base = 10;

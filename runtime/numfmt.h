@@ -75,6 +75,11 @@ bool numfmt_parse_float(const char *text, size_t length, double *out);
 // OverflowError "rounded value too large to represent" there.
 double numfmt_round(double value, int ndigits);
 
+// str(value) in decimal, written to the end of out[NUMFMT_INT_CHARS]: returns
+// where the text starts (its length is out + NUMFMT_INT_CHARS - start).
+#define NUMFMT_INT_CHARS 24
+char *numfmt_int_decimal(int64_t value, char out[NUMFMT_INT_CHARS]);
+
 // Integer in base 2, 8 or 16 with Python's prefix: bin(-5) "-0b101", hex(255) "0xff".
 void numfmt_int_base(int64_t value, int base, StrBuf *out);
 

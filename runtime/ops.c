@@ -1412,9 +1412,12 @@ static bool repr_rec(ReprCtx *ctx, Value v, StrBuf *buf, bool as_str) {
     case VAL_BOOL:
         strbuf_append_cstr(buf, AS_BOOL(v) ? "True" : "False");
         return true;
-    case VAL_INT:
-        strbuf_printf(buf, "%" PRId64, AS_INT(v));
+    case VAL_INT: {
+        char digits[NUMFMT_INT_CHARS];
+        char *start = numfmt_int_decimal(AS_INT(v), digits);
+        strbuf_append(buf, start, (size_t)(digits + NUMFMT_INT_CHARS - start));
         return true;
+    }
     case VAL_FLOAT:
         numfmt_float_repr(AS_FLOAT(v), buf);
         return true;
@@ -1473,14 +1476,22 @@ static ObjString *buf_to_string(VM *vm, StrBuf *buf, bool ok) {
     return str_take(vm, chars, length);
 }
 
+ObjString *int_to_str(VM *vm, int64_t value) {
+    char digits[NUMFMT_INT_CHARS];
+    char *start = numfmt_int_decimal(value, digits);
+    return str_new(vm, start, (size_t)(digits + NUMFMT_INT_CHARS - start));
+}
+
 ObjString *value_to_str(VM *vm, Value v) {
     if (IS_OBJ_TYPE(v, OBJ_STRING)) return (ObjString *)AS_OBJ(v);
+    if (IS_INT(v)) return int_to_str(vm, AS_INT(v));
     StrBuf buf;
     strbuf_init(&buf);
     return buf_to_string(vm, &buf, value_str(vm, v, &buf));
 }
 
 ObjString *value_to_repr(VM *vm, Value v) {
+    if (IS_INT(v)) return int_to_str(vm, AS_INT(v));
     StrBuf buf;
     strbuf_init(&buf);
     return buf_to_string(vm, &buf, value_repr(vm, v, &buf));

@@ -37,6 +37,7 @@ bool value_invert(VM *vm, Value v, Value *out);
 bool value_str(VM *vm, Value v, StrBuf *buf);
 bool value_repr(VM *vm, Value v, StrBuf *buf);
 ObjString *value_to_str(VM *vm, Value v);   // NULL on error
+ObjString *int_to_str(VM *vm, int64_t value); // str(value)
 ObjString *value_to_repr(VM *vm, Value v);  // NULL on error
 ObjString *value_to_ascii(VM *vm, Value v); // ascii(v); NULL on error
 // format(v, spec) as f-strings and str.format use it.

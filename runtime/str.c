@@ -334,8 +334,15 @@ static int64_t cp_at(const ObjString *s, size_t byte) {
     return utf8_count(s->chars, byte);
 }
 
+// Bytes [from, to) of s (on code point boundaries): a piece of an ASCII
+// string needs no counting.
 static ObjString *substr(VM *vm, const ObjString *s, size_t from, size_t to) {
-    return str_new(vm, s->chars + from, to - from);
+    size_t length = to - from;
+    if (!is_ascii(s) || length <= 1) return str_new(vm, s->chars + from, length);
+    ObjString *r = alloc_string(vm, length);
+    memcpy(r->chars, s->chars + from, length);
+    r->cp_length = (uint32_t)length;
+    return r;
 }
 
 // ---- character classes and case --------------------------------------------

@@ -187,6 +187,36 @@ static void test_int_base(void) {
     }
 }
 
+// Decimal digits against printf: every power-of-ten edge, both extremes,
+// and a spread of values in between.
+static void test_int_decimal(void) {
+    int64_t values[200];
+    size_t n = 0;
+    values[n++] = INT64_MIN;
+    values[n++] = INT64_MAX;
+    values[n++] = 0;
+    for (int64_t p = 1; n + 4 <= 80; p *= 10) {
+        values[n++] = p - 1;
+        values[n++] = p;
+        values[n++] = -p;
+        values[n++] = -(p - 1);
+        if (p > INT64_MAX / 10) break;
+    }
+    for (uint64_t x = 88172645463325252ull; n < 200; ) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        values[n++] = (int64_t)(x >> (x % 60));
+    }
+    for (size_t i = 0; i < n; i++) {
+        char digits[NUMFMT_INT_CHARS], want[32], got[32];
+        char *start = numfmt_int_decimal(values[i], digits);
+        size_t len = (size_t)(digits + NUMFMT_INT_CHARS - start);
+        memcpy(got, start, len);
+        got[len] = '\0';
+        snprintf(want, sizeof want, "%lld", (long long)values[i]);
+        report(strcmp(got, want) == 0, "int_decimal", want, got, want);
+    }
+}
+
 // Contract details the tables cannot show.
 static void test_contract(void) {
     FormatSpec spec;
@@ -223,6 +253,7 @@ int main(void) {
     test_parse_float();
     test_round();
     test_int_base();
+    test_int_decimal();
     test_contract();
     printf("numfmt: %d passed, %d failed\n", passed, failed);
     return failed != 0;

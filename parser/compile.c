@@ -589,6 +589,8 @@ static int stack_effect(int op, uint32_t arg) {
     case OP_LOAD_ASSERTION_ERROR: case OP_WITH_EXCEPT_START: case OP_LOAD_NAME:
     case OP_BEFORE_WITH: // mgr -> exit, entered
         return 1;
+    case OP_DELETE_ATTR:
+        return -1;
     case OP_STORE_ATTR: case OP_DELETE_SUBSCR: case OP_MAP_ADD:
     case OP_JUMP_IF_NOT_LT: case OP_JUMP_IF_NOT_LE: case OP_JUMP_IF_NOT_GT:
     case OP_JUMP_IF_NOT_GE: case OP_JUMP_IF_NOT_EQ: case OP_JUMP_IF_NOT_NE:
@@ -1651,6 +1653,9 @@ static void emit_stmt(Emitter *e, Node *n) {
                 emit_expr(e, t->as.subscript.object);
                 emit_expr(e, t->as.subscript.index);
                 emit(e, OP_DELETE_SUBSCR, 0);
+            } else if (t->kind == N_ATTR) {
+                emit_expr(e, t->as.attr.object);
+                emit(e, OP_DELETE_ATTR, add_name(e, t->as.attr.name.chars, t->as.attr.name.length));
             } else if (t->kind == N_TUPLE || t->kind == N_LIST) {
                 for (int k = 0; k < t->as.list.count; k++) {
                     Node sub = *n;
@@ -1851,7 +1856,8 @@ static ObjCode *finish(Emitter *e, const char *name, int name_len, int first_lin
     code->names = e->names;
     code->name_count = e->name_count;
     code->global_cache = calloc(e->name_count ? e->name_count : 1, sizeof(GlobalCache));
-    if (!code->global_cache) abort();
+    code->method_cache = calloc(e->name_count ? e->name_count : 1, sizeof(MethodCache));
+    if (!code->global_cache || !code->method_cache) abort();
     e->names = NULL;
     code->exc_table = table;
     code->exc_count = exc_count;

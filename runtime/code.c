@@ -39,7 +39,7 @@ static void note(VM *vm, const ObjCode *code, uint32_t ins, FILE *out) {
         fputc(')', out);
         break;
     case OP_LOAD_GLOBAL: case OP_STORE_GLOBAL: case OP_DELETE_GLOBAL:
-    case OP_LOAD_ATTR: case OP_STORE_ATTR: case OP_LOAD_METHOD:
+    case OP_LOAD_ATTR: case OP_STORE_ATTR: case OP_DELETE_ATTR: case OP_LOAD_METHOD:
     case OP_IMPORT_NAME: case OP_IMPORT_FROM: case OP_LOAD_NAME: case OP_STORE_NAME: case OP_DELETE_NAME:
         fprintf(out, " (%s)", code->names[arg]->chars);
         break;

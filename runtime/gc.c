@@ -340,6 +340,7 @@ static void free_object(VM *vm, Obj *obj) {
         free(c->consts);
         free(c->names);
         free(c->global_cache);
+        free(c->method_cache);
         free(c->local_names);
         free(c->cell_slots);
         free(c->free_names);

@@ -715,6 +715,27 @@ static bool format_value(VM *vm, uint32_t flags, Value v, Value spec, Value *out
     return true;
 }
 
+// Receivers whose methods come from their class alone (LOAD_METHOD's cache):
+// modules, classes and instances have attributes of their own.
+static inline bool method_from_class(uint8_t type) {
+    return type != OBJ_MODULE && type != OBJ_CLASS && type != OBJ_INSTANCE && type != OBJ_SUPER;
+}
+
+// Remember where `name` was found for cls: in its own dict or its base's
+// (deeper bases could be shadowed unseen, so they are not cached).
+static void cache_method(MethodCache *mc, ObjClass *cls, ObjString *name) {
+    ObjDict *holders[2] = {cls->dict, cls->base ? cls->base->dict : NULL};
+    for (int i = 0; i < 2 && holders[i]; i++) {
+        Value *found = dict_find_str(holders[i], name);
+        if (!found) continue;
+        mc->cls = cls;
+        mc->holder = holders[i];
+        mc->index = (uint32_t)(((char *)found - (char *)holders[i]->entries) / sizeof(DictEntry));
+        mc->version = cls->dict->version;
+        return;
+    }
+}
+
 // Expand CALL_EX's (callable, args, [kwargs]) into callee + args + kwnames.
 static bool spread_call_args(VM *vm, Fiber *fiber, uint32_t at, bool has_kwargs, int *argc,
                              ObjTuple **kwnames) {
@@ -1021,13 +1042,34 @@ dispatch:
         sp -= 2;
         DISPATCH();
     }
+    CASE(DELETE_ATTR) {
+        STORE_FRAME();
+        if (!value_delattr(vm, PEEK(1), code->names[ARG])) THROW();
+        sp--;
+        DISPATCH();
+    }
     CASE(LOAD_METHOD) {
+        Value obj = PEEK(1);
+        ObjClass *cls = NULL;
+        if (IS_OBJ(obj) && method_from_class(OBJ_TYPE(obj))) {
+            cls = value_class(vm, obj);
+            const MethodCache *mc = &code->method_cache[ARG];
+            if (mc->cls == cls && cls->dict->version == mc->version && mc->index < mc->holder->used) {
+                const DictEntry *e = &mc->holder->entries[mc->index];
+                if (e->key.as.o == (Obj *)code->names[ARG] && IS_OBJ(e->key) &&
+                    (IS_OBJ_TYPE(e->value, OBJ_NATIVE) || IS_OBJ_TYPE(e->value, OBJ_FUNCTION))) {
+                    PEEK(1) = e->value;
+                    PUSH(obj);
+                    DISPATCH();
+                }
+            }
+        }
         STORE_FRAME();
         Value method;
-        Value obj = PEEK(1);
         int kind = value_get_method(vm, obj, code->names[ARG], &method);
         if (kind < 0) THROW();
         if (kind == 1) {
+            if (cls) cache_method(&code->method_cache[ARG], cls, code->names[ARG]);
             PEEK(1) = method;
             PUSH(obj);
         } else {

@@ -187,6 +187,18 @@ typedef struct {
     uint8_t where;     // 0 unknown, 1 globals, 2 builtins
 } GlobalCache;
 
+// LOAD_METHOD's inline cache, one per name, for receivers whose attributes
+// all come from their class (not modules, classes or instances): the class
+// last seen and where in it (or in its base) the method was found. Valid
+// while that class gained no key (dict version) and the entry still holds
+// the name.
+typedef struct {
+    struct ObjClass *cls;
+    struct ObjDict *holder; // cls->dict or cls->base->dict
+    uint32_t index;
+    uint32_t version;       // cls->dict->version when found
+} MethodCache;
+
 typedef struct ObjCode {
     Obj obj;
     uint32_t *code;        // fixed 32-bit instructions: op | arg << 8
@@ -197,6 +209,7 @@ typedef struct ObjCode {
     ObjString **names;     // global / attribute names
     uint32_t name_count;
     GlobalCache *global_cache; // name_count entries
+    MethodCache *method_cache; // name_count entries
     ObjString **local_names; // slot names (params first)
     uint16_t local_count;
     uint16_t param_count;  // positional parameters

@@ -1916,6 +1916,49 @@ static bool set_exception_attr(VM *vm, ObjException *e, ObjString *name, Value v
     return true;
 }
 
+// Remove name from an attribute dict: false when it was not there.
+static bool delete_from(VM *vm, ObjDict *dict, ObjString *name, bool *ok) {
+    bool found = false;
+    *ok = !dict || dict_delete(vm, dict, OBJ_VAL(name), &found);
+    return found;
+}
+
+bool value_delattr(VM *vm, Value obj, ObjString *name) {
+    bool ok = true;
+    const char *type = value_type_name(vm, obj);
+    if (IS_OBJ(obj)) {
+        Obj *o = AS_OBJ(obj);
+        switch ((ObjType)o->type) {
+        case OBJ_MODULE:
+            if (delete_from(vm, ((ObjModule *)o)->dict, name, &ok) || !ok) return ok;
+            return vm_raise(vm, CLS_ATTRIBUTE_ERROR, "'module' object has no attribute '%s'", name->chars);
+        case OBJ_INSTANCE:
+            if (delete_from(vm, ((ObjInstance *)o)->dict, name, &ok) || !ok) return ok;
+            return vm_raise(vm, CLS_ATTRIBUTE_ERROR, "'%s' object has no attribute '%s'", type, name->chars);
+        case OBJ_EXCEPTION:
+            if (delete_from(vm, ((ObjException *)o)->dict, name, &ok) || !ok) return ok;
+            return vm_raise(vm, CLS_ATTRIBUTE_ERROR, "'%s' object has no attribute '%s'", type, name->chars);
+        case OBJ_CLASS: {
+            ObjClass *cls = (ObjClass *)o;
+            if (!class_is_user(cls))
+                return vm_raise(vm, CLS_TYPE_ERROR, "cannot set '%s' attribute of immutable type '%s'",
+                                name->chars, cls->name->chars);
+            if (name_is(name, "__name__") || name_is(name, "__qualname__"))
+                return vm_raise(vm, CLS_TYPE_ERROR, "cannot delete '%s' attribute of immutable type '%s'",
+                                name->chars, cls->name->chars);
+            if (delete_from(vm, cls->dict, name, &ok) || !ok) return ok;
+            return vm_raise(vm, CLS_ATTRIBUTE_ERROR, "type object '%s' has no attribute '%s'",
+                            cls->name->chars, name->chars);
+        }
+        default:
+            break;
+        }
+    }
+    if (class_lookup(value_class(vm, obj), name))
+        return vm_raise(vm, CLS_ATTRIBUTE_ERROR, "'%s' object attribute '%s' is read-only", type, name->chars);
+    return vm_raise(vm, CLS_ATTRIBUTE_ERROR, "'%s' object has no attribute '%s'", type, name->chars);
+}
+
 bool value_setattr(VM *vm, Value obj, ObjString *name, Value value) {
     if (IS_OBJ(obj)) {
         Obj *o = AS_OBJ(obj);

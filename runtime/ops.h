@@ -51,6 +51,7 @@ bool value_getattr(VM *vm, Value obj, ObjString *name, Value *out);
 // dir(obj): the sorted attribute names (own, then along the class chain).
 ObjList *value_dir(VM *vm, Value obj);
 bool value_setattr(VM *vm, Value obj, ObjString *name, Value value);
+bool value_delattr(VM *vm, Value obj, ObjString *name); // del obj.name
 // For LOAD_METHOD: when obj's class dict holds a callable `name`, set
 // *method to it and return 1 (call with obj as args[0]); else look up the
 // attribute as value_getattr (return 0, *method = the value) or fail (-1).

@@ -567,7 +567,8 @@ static int stack_effect(int op, uint32_t arg) {
     case OP_NOP: case OP_SWAP: case OP_DELETE_FAST: case OP_DELETE_CELL: case OP_DELETE_GLOBAL:
     case OP_MAKE_CELL: case OP_LOAD_ATTR: case OP_UNARY_NEG: case OP_UNARY_POS: case OP_UNARY_NOT:
     case OP_UNARY_INVERT: case OP_JUMP: case OP_JUMP_BACK: case OP_GET_ITER: case OP_LIST_TO_TUPLE:
-    case OP_AWAIT: case OP_CHECK_EXC_MATCH:
+    case OP_AWAIT: case OP_CHECK_EXC_MATCH: case OP_ADD_SMALL_INT: case OP_SUB_SMALL_INT:
+    case OP_MUL_SMALL_INT: case OP_MOD_SMALL_INT: case OP_IADD_SMALL_INT: case OP_ISUB_SMALL_INT:
         return 0;
     case OP_POP_TOP: case OP_STORE_FAST: case OP_STORE_CELL: case OP_STORE_FREE: case OP_STORE_GLOBAL:
     case OP_BINARY_SUBSCR: case OP_BINARY_ADD: case OP_BINARY_SUB: case OP_BINARY_MUL:
@@ -1095,6 +1096,28 @@ static bool scope_allows_await(Emitter *e) {
     return false;
 }
 
+// `x op k` with k a small int constant (x already on the stack): the
+// constant rides in the instruction. False when there is no such form.
+static bool emit_small_int_op(Emitter *e, int op, const Node *right, bool inplace, int line) {
+    if (right->kind != N_INT || right->as.int_.big || right->as.int_.value < -(1 << 23) ||
+        right->as.int_.value >= (1 << 23))
+        return false;
+    int code;
+    if (inplace) {
+        code = op == AST_ADD ? OP_IADD_SMALL_INT : op == AST_SUB ? OP_ISUB_SMALL_INT : -1;
+    } else {
+        code = op == AST_ADD   ? OP_ADD_SMALL_INT
+               : op == AST_SUB ? OP_SUB_SMALL_INT
+               : op == AST_MUL ? OP_MUL_SMALL_INT
+               : op == AST_MOD ? OP_MOD_SMALL_INT
+                               : -1;
+    }
+    if (code < 0) return false;
+    e->line = line;
+    emit(e, code, (uint32_t)right->as.int_.value & 0xFFFFFF);
+    return true;
+}
+
 static void emit_expr(Emitter *e, Node *n) {
     e->line = n->line;
     switch (n->kind) {
@@ -1215,6 +1238,7 @@ static void emit_expr(Emitter *e, Node *n) {
             [AST_BITAND] = OP_BINARY_AND, [AST_BITOR] = OP_BINARY_OR, [AST_BITXOR] = OP_BINARY_XOR,
         };
         emit_expr(e, n->as.binop.left);
+        if (emit_small_int_op(e, n->as.binop.op, n->as.binop.right, false, n->line)) break;
         emit_expr(e, n->as.binop.right);
         e->line = n->line;
         emit(e, ops[n->as.binop.op], 0);
@@ -1607,18 +1631,22 @@ static void emit_stmt(Emitter *e, Node *n) {
         uint32_t op = (uint32_t)n->as.augassign.op; // AstOp binary ops match BinaryOp
         if (t->kind == N_NAME) {
             emit_name(e, t->as.name, ACCESS_LOAD, t->line, t->col);
-            emit_expr(e, n->as.augassign.value);
-            e->line = n->line;
-            emit(e, OP_INPLACE_OP, op);
+            if (!emit_small_int_op(e, (int)op, n->as.augassign.value, true, n->line)) {
+                emit_expr(e, n->as.augassign.value);
+                e->line = n->line;
+                emit(e, OP_INPLACE_OP, op);
+            }
             emit_name(e, t->as.name, ACCESS_STORE, t->line, t->col);
         } else if (t->kind == N_ATTR) {
             uint32_t name = add_name(e, t->as.attr.name.chars, t->as.attr.name.length);
             emit_expr(e, t->as.attr.object);
             emit(e, OP_COPY, 1);
             emit(e, OP_LOAD_ATTR, name);
-            emit_expr(e, n->as.augassign.value);
-            e->line = n->line;
-            emit(e, OP_INPLACE_OP, op);
+            if (!emit_small_int_op(e, (int)op, n->as.augassign.value, true, n->line)) {
+                emit_expr(e, n->as.augassign.value);
+                e->line = n->line;
+                emit(e, OP_INPLACE_OP, op);
+            }
             emit(e, OP_SWAP, 2);
             emit(e, OP_STORE_ATTR, name);
         } else if (t->kind == N_SUBSCRIPT) {
@@ -1627,9 +1655,11 @@ static void emit_stmt(Emitter *e, Node *n) {
             emit(e, OP_COPY, 2);
             emit(e, OP_COPY, 2);
             emit(e, OP_BINARY_SUBSCR, 0);
-            emit_expr(e, n->as.augassign.value);
-            e->line = n->line;
-            emit(e, OP_INPLACE_OP, op);
+            if (!emit_small_int_op(e, (int)op, n->as.augassign.value, true, n->line)) {
+                emit_expr(e, n->as.augassign.value);
+                e->line = n->line;
+                emit(e, OP_INPLACE_OP, op);
+            }
             emit(e, OP_SWAP, 3);
             emit(e, OP_SWAP, 2);
             emit(e, OP_STORE_SUBSCR, 0);

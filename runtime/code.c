@@ -57,7 +57,8 @@ static void note(VM *vm, const ObjCode *code, uint32_t ins, FILE *out) {
     case OP_JUMP_IF_NOT_GT: case OP_JUMP_IF_NOT_GE: case OP_JUMP_IF_NOT_EQ: case OP_JUMP_IF_NOT_NE:
         fprintf(out, " (to %u)", arg);
         break;
-    case OP_LOAD_SMALL_INT:
+    case OP_LOAD_SMALL_INT: case OP_ADD_SMALL_INT: case OP_SUB_SMALL_INT: case OP_MUL_SMALL_INT:
+    case OP_MOD_SMALL_INT: case OP_IADD_SMALL_INT: case OP_ISUB_SMALL_INT:
         fprintf(out, " (%d)", (int)((int32_t)(arg << 8) >> 8));
         break;
     default:

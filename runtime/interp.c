@@ -1153,6 +1153,31 @@ dispatch:
         PEEK(1) = v;                                                           \
         DISPATCH();                                                            \
     }
+// x + k and x - k with k a small int constant in the instruction.
+#define SMALL_INT_CASE(NAME, BOP, INPLACE, INT_EXPR)                           \
+    CASE(NAME) {                                                               \
+        Value a = PEEK(1);                                                     \
+        int64_t y = (int32_t)(ins & 0xFFFFFF00u) >> 8, r;                      \
+        if (IS_INT(a)) {                                                       \
+            int64_t x = AS_INT(a);                                             \
+            if (!(INT_EXPR)) {                                                 \
+                PEEK(1) = INT_VAL(r);                                          \
+                DISPATCH();                                                    \
+            }                                                                  \
+        }                                                                      \
+        STORE_FRAME();                                                         \
+        Value v;                                                               \
+        if (!value_binary(vm, BOP, a, INT_VAL(y), INPLACE, &v)) THROW();       \
+        PEEK(1) = v;                                                           \
+        DISPATCH();                                                            \
+    }
+    SMALL_INT_CASE(ADD_SMALL_INT, BIN_ADD, false, __builtin_add_overflow(x, y, &r))
+    SMALL_INT_CASE(SUB_SMALL_INT, BIN_SUB, false, __builtin_sub_overflow(x, y, &r))
+    SMALL_INT_CASE(MUL_SMALL_INT, BIN_MUL, false, __builtin_mul_overflow(x, y, &r))
+    SMALL_INT_CASE(MOD_SMALL_INT, BIN_MOD, false, (y <= 0 || x < 0 || ((r = x % y), false)))
+    SMALL_INT_CASE(IADD_SMALL_INT, BIN_ADD, true, __builtin_add_overflow(x, y, &r))
+    SMALL_INT_CASE(ISUB_SMALL_INT, BIN_SUB, true, __builtin_sub_overflow(x, y, &r))
+#undef SMALL_INT_CASE
     BINARY_CASE(BINARY_ADD, BIN_ADD, __builtin_add_overflow(x, y, &r), x + y)
     BINARY_CASE(BINARY_SUB, BIN_SUB, __builtin_sub_overflow(x, y, &r), x - y)
     BINARY_CASE(BINARY_MUL, BIN_MUL, __builtin_mul_overflow(x, y, &r), x * y)

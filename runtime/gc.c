@@ -459,12 +459,16 @@ void gc_collect(VM *vm) {
     // keep dying reportable objects for one more cycle, and report them
     // once the sweep is over (reporting may run code)
     Obj **doomed = NULL;
-    size_t doomed_count = 0;
+    size_t doomed_count = 0, doomed_capacity = 0;
     for (Obj *o = vm->objects; o; o = o->next) {
         if (o->marked || !reportable(o)) continue;
-        Obj **grown = realloc(doomed, sizeof(Obj *) * (doomed_count + 1));
-        if (!grown) break;
-        doomed = grown;
+        if (doomed_count == doomed_capacity) {
+            size_t cap = doomed_capacity ? doomed_capacity * 2 : 16;
+            Obj **grown = realloc(doomed, sizeof(Obj *) * cap);
+            if (!grown) break;
+            doomed = grown;
+            doomed_capacity = cap;
+        }
         doomed[doomed_count++] = o;
         gc_mark_object(vm, o);
     }

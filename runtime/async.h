@@ -13,6 +13,7 @@ typedef enum { RUN_RETURN, RUN_SUSPEND, RUN_ERROR } RunResult;
 RunResult interp_run(VM *vm, Fiber *fiber);
 // Push the frame that starts coroutine `co` on `fiber` (flagged FRAME_STOP).
 bool interp_start_coroutine(VM *vm, Fiber *fiber, ObjCoroutine *co);
+void coroutine_init_class(VM *vm, ObjClass *cls); // close()
 // stack values interp_start_coroutine needs on an empty fiber
 uint32_t interp_start_stack_need(const ObjCoroutine *co);
 void fiber_init(Fiber *fiber);

@@ -246,6 +246,27 @@ static ObjCoroutine *coroutine_new(VM *vm, ObjFunction *fn, Value *args, int arg
     return co;
 }
 
+// coroutine.close(): one never started is closed (and so never reported as
+// not awaited); one that finished is left alone. Closing a suspended one
+// would throw GeneratorExit into it, which asyncrun does not do.
+static bool m_coroutine_close(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
+    if (!native_arity(vm, "close", argc - 1, 0, 0)) return false;
+    if (!IS_OBJ_TYPE(args[0], OBJ_COROUTINE))
+        return vm_raise(vm, CLS_TYPE_ERROR, "descriptor 'close' requires a 'coroutine' object");
+    ObjCoroutine *co = (ObjCoroutine *)AS_OBJ(args[0]);
+    if (co->state == CORO_RUNNING)
+        return vm_raise(vm, CLS_RUNTIME_ERROR, "closing a suspended coroutine is not supported in asyncrun");
+    if (co->state == CORO_CREATED) {
+        free(co->locals);
+        co->locals = NULL;
+        co->state = CORO_DONE;
+    }
+    *out = NONE_VAL;
+    return true;
+}
+
+void coroutine_init_class(VM *vm, ObjClass *cls) { class_add_method(vm, cls, "close", m_coroutine_close, false); }
+
 // Push the frame of a not-yet-started coroutine whose object sits at stack[at].
 static Frame *push_coroutine_frame(VM *vm, Fiber *fiber, ObjCoroutine *co, uint32_t at) {
     ObjCode *code = co->func->code;
@@ -519,8 +540,14 @@ bool vm_run_interactive(VM *vm, ObjCode *code, ObjDict *globals) {
 // ---- helpers for instructions ---------------------------------------------
 
 // Called at calls and backward jumps when fuel is metered (fuzzing).
+// Once spent the budget stays spent (0): every later call or loop raises
+// again, so a program that catches the error still ends.
 static bool burn_fuel(VM *vm) {
-    if (vm->fuel < 0 || vm->fuel-- > 0) return true;
+    if (vm->fuel < 0) return true;
+    if (vm->fuel > 0) {
+        vm->fuel--;
+        return true;
+    }
     return vm_raise(vm, CLS_RUNTIME_ERROR, "instruction budget exhausted");
 }
 

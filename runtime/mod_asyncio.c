@@ -345,6 +345,9 @@ static bool f_run(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     bool ok = loop_run_until_complete(vm, loop, OBJ_VAL(task), out);
     Value exc = ok ? EMPTY_VAL : vm->exception;
     vm->exception = EMPTY_VAL;
+    // SystemExit / KeyboardInterrupt out of the main task propagates with its
+    // traceback; CPython never also reports it as "never retrieved"
+    if (!ok && value_same(exc, task->fut.exception)) task->fut.log_traceback = false;
     vm_push_root(vm, exc);
     // Runner.close(): cancel what is left, then the two shutdown steps
     bool closing = cancel_all_tasks(vm, loop) && run_shutdown_step(vm, loop) && run_shutdown_step(vm, loop);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/async.h"
 #include "runtime/classes.h"
 #include "runtime/containers.h"
 #include "runtime/gc.h"
@@ -69,6 +70,7 @@ static void make_classes(VM *vm) {
     set_init_class(vm, vm->classes[CLS_SET], false);
     set_init_class(vm, vm->classes[CLS_FROZENSET], true);
     range_init_class(vm, vm->classes[CLS_RANGE]);
+    coroutine_init_class(vm, vm->classes[CLS_COROUTINE]);
     exception_init_classes(vm);
 }
 

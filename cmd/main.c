@@ -143,6 +143,8 @@ static RunOutcome run_source(VM *vm, const char *src, size_t len, const char *fi
 }
 
 int main(int argc, char **argv) {
+    // a closed stdout pipe raises BrokenPipeError at the print, as in CPython
+    signal(SIGPIPE, SIG_IGN);
     const char *clock = getenv("ASYNCRUN_CLOCK");
     bool disasm = false, inspect = false, quiet = false;
     const char *code_arg = NULL;

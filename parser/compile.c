@@ -807,9 +807,13 @@ static void emit_sequence(Emitter *e, NodeList *items, int build_op) {
     emit_sequence_flags(e, items, build_op, 0);
 }
 
+// Displays longer than this are built one item at a time (as CPython does
+// past its STACK_USE_GUIDELINE), so a 100000-item literal needs no deep stack.
+#define DISPLAY_ON_STACK_MAX 30
+
 static void emit_sequence_flags(Emitter *e, NodeList *items, int build_op, uint32_t extend_flags) {
     if (build_op == OP_BUILD_SET && emit_constant_set(e, items)) return;
-    if (!has_starred(items)) {
+    if (!has_starred(items) && items->count <= DISPLAY_ON_STACK_MAX) {
         for (int i = 0; i < items->count; i++) emit_expr(e, items->items[i]);
         emit(e, build_op, (uint32_t)items->count);
         return;
@@ -1166,7 +1170,7 @@ static void emit_expr(Emitter *e, Node *n) {
         bool spread = false;
         for (int i = 0; i < count; i++)
             if (!n->as.dict.keys.items[i]) spread = true;
-        if (!spread) {
+        if (!spread && count <= DISPLAY_ON_STACK_MAX) {
             for (int i = 0; i < count; i++) {
                 emit_expr(e, n->as.dict.keys.items[i]);
                 emit_expr(e, n->as.dict.values.items[i]);

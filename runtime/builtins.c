@@ -173,6 +173,7 @@ static bool builtin_print(VM *vm, Value *args, int argc, ObjTuple *kwnames, Valu
     strbuf_free(&buf);
     if (ok) ok = writer_write(vm, &w, end, end_len);
     if (ok && value_truthy(kw[3])) ok = writer_flush(vm, &w);
+    if (ok && w.kind == TO_STDOUT) ok = vm_check_out(vm);
     *out = NONE_VAL;
     return ok;
 }

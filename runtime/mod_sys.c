@@ -51,6 +51,7 @@ static bool textio_write(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value
         fflush(stderr);
     } else {
         vm_write_out(vm, s->chars, s->length);
+        if (!vm_check_out(vm)) return false;
     }
     *out = INT_VAL(s->cp_length);
     return true;
@@ -62,7 +63,7 @@ static bool textio_flush(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value
     if (self->native == (void *)stderr) fflush(stderr);
     else vm_flush_out(vm);
     *out = NONE_VAL;
-    return true;
+    return self->native == (void *)stderr || vm_check_out(vm);
 }
 
 static void set_str(VM *vm, ObjDict *dict, const char *name, const char *value) {

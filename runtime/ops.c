@@ -1102,9 +1102,27 @@ static const char *iter_name(const ObjIter *it) {
     return "iterator";
 }
 
+// OSError(errno, strerror[, filename]): its args as CPython reads them.
+static bool os_error_args(VM *vm, const ObjException *e) {
+    uint32_t n = e->args ? e->args->length : 0;
+    return n >= 2 && n <= 5 && class_is_subclass(e->cls, vm->classes[CLS_OS_ERROR]);
+}
+
 static bool exception_str(ReprCtx *ctx, ObjException *e, StrBuf *buf) {
     uint32_t n = e->args ? e->args->length : 0;
     if (n == 0) return true;
+    if (os_error_args(ctx->vm, e)) {
+        // "[Errno 32] Broken pipe", then ": 'name'" with a filename
+        strbuf_append_cstr(buf, "[Errno ");
+        if (!repr_rec(ctx, e->args->items[0], buf, true)) return false;
+        strbuf_append_cstr(buf, "] ");
+        if (!repr_rec(ctx, e->args->items[1], buf, true)) return false;
+        if (n >= 3 && !IS_NONE(e->args->items[2])) {
+            strbuf_append_cstr(buf, ": ");
+            if (!repr_rec(ctx, e->args->items[2], buf, false)) return false;
+        }
+        return true;
+    }
     if (n == 1) {
         bool key_error = class_is_subclass(e->cls, ctx->vm->classes[CLS_KEY_ERROR]);
         return repr_rec(ctx, e->args->items[0], buf, !key_error);
@@ -1691,7 +1709,11 @@ static int own_attr(VM *vm, Value obj, ObjString *name, Value *out) {
         else if (name_is(name, "code") &&
                  class_is_subclass(e->cls, vm->classes[CLS_SYSTEM_EXIT]))
             *out = e->value;
-        else if (e->dict && dict_find_str(e->dict, name))
+        else if ((name_is(name, "errno") || name_is(name, "strerror") || name_is(name, "filename")) &&
+                 class_is_subclass(e->cls, vm->classes[CLS_OS_ERROR])) {
+            int at = name_is(name, "errno") ? 0 : name_is(name, "strerror") ? 1 : 2;
+            *out = os_error_args(vm, e) && (uint32_t)at < e->args->length ? e->args->items[at] : NONE_VAL;
+        } else if (e->dict && dict_find_str(e->dict, name))
             *out = *dict_find_str(e->dict, name);
         else
             return 0;

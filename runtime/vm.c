@@ -2,6 +2,7 @@
 // namespace, the builtin module table, buffered stdout and temporary roots.
 #include "runtime/vm.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -144,10 +145,26 @@ void vm_flush_out(VM *vm) {
     size_t done = 0;
     while (done < vm->out.length) {
         ssize_t n = write(STDOUT_FILENO, vm->out.chars + done, vm->out.length - done);
-        if (n <= 0) break;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            vm->out_errno = n < 0 ? errno : EIO;
+            break;
+        }
         done += (size_t)n;
     }
     vm->out.length = 0;
+}
+
+bool vm_check_out(VM *vm) {
+    int err = vm->out_errno;
+    if (!err) return true;
+    vm->out_errno = 0;
+    int cls = err == EPIPE ? CLS_BROKEN_PIPE_ERROR : CLS_OS_ERROR;
+    Value args[2] = {INT_VAL(err), OBJ_VAL(str_from_cstr(vm, strerror(err)))};
+    vm_push_root(vm, args[1]);
+    ObjTuple *t = tuple_from(vm, args, 2);
+    vm_pop_roots(vm, 1);
+    return vm_raise_value(vm, OBJ_VAL(exception_new(vm, vm->classes[cls], t)));
 }
 
 ObjClass *value_class(VM *vm, Value v) {

@@ -156,6 +156,7 @@ struct VM {
     ObjString *ascii_chars[128]; // one-character strings, made on demand
 
     StrBuf out;            // stdout buffer (flushed before stderr writes)
+    int out_errno;         // a failed stdout write not yet raised (print raises it)
 
     // Set by the embedder (cmd/) so the runtime can compile its library code
     // without depending on the parser: NULL (exception set) on error.
@@ -202,6 +203,9 @@ void vm_pop_roots(VM *vm, size_t count);
 // Output: stdout is buffered in vm->out; flush before writing to stderr.
 void vm_write_out(VM *vm, const char *chars, size_t length);
 void vm_flush_out(VM *vm);
+// After writing to stdout: false with OSError (BrokenPipeError...) when a
+// write failed since the last check.
+bool vm_check_out(VM *vm);
 
 ObjClass *value_class(VM *vm, Value value);
 const char *value_type_name(VM *vm, Value value);

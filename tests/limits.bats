@@ -142,6 +142,18 @@ print(' ' * 5000 + 'pass')" blocks.aio
     [ "$out" = "1" ]
 }
 
+@test "70000-item list, tuple, set and dict displays run as in CPython" {
+    need_python311
+    gen "print('x = [' + '1, ' * 70000 + ']\\nprint(len(x))\\ny = (' + '2, ' * 70000 + ')\\nprint(len(y), y[-1])\\nz = {' + ', '.join(str(i) for i in range(70000)) + '}\\nprint(len(z))\\nd = {' + ', '.join(f'{i % 50}: {i}' for i in range(70000)) + '}\\nprint(len(d), d[3])')" big.aio
+    run_file big.aio
+    [ "$status" -eq 0 ]
+    [ "$out" = "$(python3 big.aio)" ]
+    [ "$out" = "70000
+70000 2
+70000
+50 69953" ]
+}
+
 @test "invalid UTF-8 in source: SyntaxError with line and caret" {
     printf 'print("never")\nx = 1  # caf\xe9\n' > latin1.aio
     run_file latin1.aio
@@ -224,6 +236,20 @@ finally" ]
     [ "$(cat out.txt)" = "$(cat py_out.txt)" ]
     [ ! -s err.txt ]
     [ ! -s py_err.txt ]
+}
+
+@test "print into a closed pipe: BrokenPipeError at the print, status 1, as CPython (no SIGPIPE death)" {
+    need_python311
+    printf 'for i in range(1000000):\n    print(i)\n' > bp.aio
+    "$ASYNCRUN" bp.aio 2>err.txt </dev/null | head -n 1 >out.txt
+    status=${PIPESTATUS[0]}
+    python3 bp.aio 2>py_err.txt </dev/null | head -n 1 >/dev/null
+    py_status=${PIPESTATUS[0]}
+    [ "$status" -eq 1 ]
+    [ "$py_status" -eq 1 ]
+    [ "$(cat out.txt)" = "0" ]
+    [ "$(tail -n 1 err.txt)" = "$(tail -n 1 py_err.txt)" ]
+    [ "$(tail -n 1 err.txt)" = "BrokenPipeError: [Errno 32] Broken pipe" ]
 }
 
 @test "every bad-input golden exits below 128 with its error on stderr" {

@@ -345,8 +345,9 @@ static void analyze_stmt(Unit *u, Scope *s, Node *n) {
                 fail(u, n->line, n->col, "name '%.*s' is parameter and %s", name.length, name.chars,
                      global ? "global" : "nonlocal");
             if (sym && (sym->flags & (SYM_USED | SYM_ASSIGNED)))
-                fail(u, n->line, n->col, "name '%.*s' is %s prior to %s declaration", name.length, name.chars,
-                     (sym->flags & SYM_ASSIGNED) ? "assigned to" : "used", global ? "global" : "nonlocal");
+                fail(u, n->line, n->col, "name '%.*s' is %s %s declaration", name.length, name.chars,
+                     (sym->flags & SYM_ASSIGNED) ? "assigned to before" : "used prior to",
+                     global ? "global" : "nonlocal");
             sym_add(s, name.chars, name.length, global ? SYM_GLOBAL : SYM_NONLOCAL, n->line, n->col);
         }
         break;

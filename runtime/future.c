@@ -70,7 +70,7 @@ bool future_set_exception(VM *vm, ObjFuture *f, Value exc) {
         exc = made;
     }
     if (!IS_OBJ_TYPE(exc, OBJ_EXCEPTION))
-        return vm_raise(vm, CLS_TYPE_ERROR, "exceptions must derive from BaseException");
+        return vm_raise(vm, CLS_TYPE_ERROR, "invalid exception object");
     if (exception_matches(vm, exc, CLS_STOP_ITERATION))
         return vm_raise(vm, CLS_TYPE_ERROR,
                         "StopIteration interacts badly with generators and cannot be raised into a Future");

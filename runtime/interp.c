@@ -1849,7 +1849,11 @@ dispatch:
                     THROW();
                 }
                 if ((ObjFuture *)task == fut) {
-                    vm_raise(vm, CLS_RUNTIME_ERROR, "Task cannot await on itself");
+                    StrBuf buf;
+                    strbuf_init(&buf);
+                    if (value_repr(vm, aw, &buf))
+                        vm_raise(vm, CLS_RUNTIME_ERROR, "Task cannot await on itself: %s", buf.chars);
+                    strbuf_free(&buf);
                     THROW();
                 }
                 sp--;
@@ -1916,6 +1920,13 @@ dispatch:
             if (IS_NONE(cause)) {
                 e->cause = NONE_VAL;
             } else {
+                bool exc_like = IS_OBJ_TYPE(cause, OBJ_EXCEPTION) ||
+                                (IS_OBJ_TYPE(cause, OBJ_CLASS) &&
+                                 class_is_subclass((ObjClass *)AS_OBJ(cause), vm->classes[CLS_BASE_EXCEPTION]));
+                if (!exc_like) {
+                    vm_raise(vm, CLS_TYPE_ERROR, "exception causes must derive from BaseException");
+                    THROW();
+                }
                 Value c;
                 if (!make_exception(vm, cause, &c)) THROW();
                 e->cause = c;

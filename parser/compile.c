@@ -545,6 +545,7 @@ struct Emitter {
     ObjString **names;
     uint32_t name_count, name_capacity;
     int *label_pos;
+    uint32_t placed_at;     // where the last label was placed (no fusing across it)
     int label_count, label_capacity;
     HandlerRec *handler_recs;
     int handler_rec_count, handler_rec_capacity;
@@ -591,6 +592,8 @@ static int stack_effect(int op, uint32_t arg) {
     case OP_LOAD_ASSERTION_ERROR: case OP_WITH_EXCEPT_START: case OP_LOAD_NAME:
     case OP_BEFORE_WITH: // mgr -> exit, entered
         return 1;
+    case OP_LOAD_FAST2:
+        return 2;
     case OP_DELETE_ATTR:
         return -1;
     case OP_STORE_ATTR: case OP_DELETE_SUBSCR: case OP_MAP_ADD:
@@ -630,8 +633,23 @@ static int stack_effect(int op, uint32_t arg) {
     }
 }
 
+// LOAD_FAST a; LOAD_FAST b on one line, b not a jump target: one LOAD_FAST2
+// (a in the low 12 bits of its argument, b above). True when fused.
+static bool fuse_load_fast(Emitter *e, uint32_t b) {
+    if (e->count == 0 || e->placed_at == e->count || b >= 4096) return false;
+    uint32_t prev = e->code[e->count - 1];
+    if (INSTR_OP(prev) != OP_LOAD_FAST || INSTR_ARG(prev) >= 4096) return false;
+    if (e->lines[e->count - 1] != (uint32_t)e->line) return false;
+    int handler = e->handler_top > 0 ? e->handler_stack[e->handler_top - 1] : -1;
+    if (e->ins_handler[e->count - 1] != handler) return false;
+    e->code[e->count - 1] = INSTR(OP_LOAD_FAST2, INSTR_ARG(prev) | b << 12);
+    if (++e->depth > e->max_depth) e->max_depth = e->depth;
+    return true;
+}
+
 static uint32_t emit(Emitter *e, int op, uint32_t arg) {
     if (arg > ARG_MAX) fail(e->u, e->line, 0, "too many constants or jumps in one function");
+    if (op == OP_LOAD_FAST && fuse_load_fast(e, arg)) return e->count - 1;
     if (e->count == e->capacity) {
         e->capacity = e->capacity ? e->capacity * 2 : 64;
         e->code = xrealloc(e->code, sizeof(uint32_t) * e->capacity);
@@ -655,7 +673,10 @@ static int new_label(Emitter *e) {
     return e->label_count++;
 }
 
-static void place(Emitter *e, int label) { e->label_pos[label] = (int)e->count; }
+static void place(Emitter *e, int label) {
+    e->label_pos[label] = (int)e->count;
+    e->placed_at = e->count;
+}
 
 // Jumps carry label ids until finish() patches in instruction indexes.
 static void emit_jump(Emitter *e, int op, int label) { emit(e, op, (uint32_t)label); }

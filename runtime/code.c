@@ -43,6 +43,10 @@ static void note(VM *vm, const ObjCode *code, uint32_t ins, FILE *out) {
     case OP_IMPORT_NAME: case OP_IMPORT_FROM: case OP_LOAD_NAME: case OP_STORE_NAME: case OP_DELETE_NAME:
         fprintf(out, " (%s)", code->names[arg]->chars);
         break;
+    case OP_LOAD_FAST2:
+        if ((arg & 0xFFF) < code->local_count && (arg >> 12) < code->local_count)
+            fprintf(out, " (%s, %s)", code->local_names[arg & 0xFFF]->chars, code->local_names[arg >> 12]->chars);
+        break;
     case OP_LOAD_FAST: case OP_STORE_FAST: case OP_DELETE_FAST:
     case OP_LOAD_CELL: case OP_STORE_CELL: case OP_DELETE_CELL:
     case OP_LOAD_CELL_REF: case OP_MAKE_CELL:

@@ -763,6 +763,11 @@ static void cache_method(MethodCache *mc, ObjClass *cls, ObjString *name) {
     }
 }
 
+static void unbound_local(VM *vm, const ObjCode *code, uint32_t slot) {
+    vm_raise(vm, CLS_UNBOUND_LOCAL_ERROR, "cannot access local variable '%s' where it is not associated with a value",
+             code->local_names[slot]->chars);
+}
+
 // Expand CALL_EX's (callable, args, [kwargs]) into callee + args + kwnames.
 static bool spread_call_args(VM *vm, Fiber *fiber, uint32_t at, bool has_kwargs, int *argc,
                              ObjTuple **kwnames) {
@@ -929,12 +934,23 @@ dispatch:
         Value v = slots[ARG];
         if (IS_EMPTY(v)) {
             STORE_FRAME();
-            vm_raise(vm, CLS_UNBOUND_LOCAL_ERROR,
-                     "cannot access local variable '%s' where it is not associated with a value",
-                     code->local_names[ARG]->chars);
+            unbound_local(vm, code, ARG);
             THROW();
         }
         PUSH(v);
+        DISPATCH();
+    }
+    CASE(LOAD_FAST2) {
+        uint32_t a = ARG & 0xFFF, b = ARG >> 12;
+        Value va = slots[a], vb = slots[b];
+        if (IS_EMPTY(va) || IS_EMPTY(vb)) {
+            STORE_FRAME();
+            unbound_local(vm, code, IS_EMPTY(va) ? a : b);
+            THROW();
+        }
+        sp[0] = va;
+        sp[1] = vb;
+        sp += 2;
         DISPATCH();
     }
     CASE(STORE_FAST) {

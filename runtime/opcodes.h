@@ -7,7 +7,7 @@
 #define OPCODES(X)                                                             \
     X(NOP) X(POP_TOP) X(COPY) X(SWAP)                                          \
     X(LOAD_CONST) X(LOAD_NONE) X(LOAD_TRUE) X(LOAD_FALSE) X(LOAD_SMALL_INT)    \
-    X(LOAD_FAST) X(STORE_FAST) X(DELETE_FAST)                                  \
+    X(LOAD_FAST) X(LOAD_FAST2) X(STORE_FAST) X(DELETE_FAST)                                  \
     X(LOAD_CELL) X(STORE_CELL) X(DELETE_CELL) X(LOAD_FREE) X(STORE_FREE)       \
     X(LOAD_CELL_REF) X(LOAD_FREE_REF) X(MAKE_CELL)                             \
     X(LOAD_GLOBAL) X(STORE_GLOBAL) X(DELETE_GLOBAL)                            \

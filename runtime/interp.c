@@ -736,9 +736,8 @@ static bool format_value(VM *vm, uint32_t flags, Value v, Value spec, Value *out
         strbuf_free(&buf);
         return false;
     }
-    size_t len;
-    char *chars = strbuf_take(&buf, &len);
-    *out = OBJ_VAL(str_take(vm, chars, len));
+    *out = OBJ_VAL(str_new(vm, buf.chars, buf.length));
+    strbuf_free(&buf);
     return true;
 }
 

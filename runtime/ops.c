@@ -1489,9 +1489,9 @@ static ObjString *buf_to_string(VM *vm, StrBuf *buf, bool ok) {
         vm_raise(vm, CLS_MEMORY_ERROR, "%s", "");
         return NULL;
     }
-    size_t length;
-    char *chars = strbuf_take(buf, &length);
-    return str_take(vm, chars, length);
+    ObjString *s = str_new(vm, buf->chars, buf->length);
+    strbuf_free(buf);
+    return s;
 }
 
 ObjString *int_to_str(VM *vm, int64_t value) {
@@ -1536,6 +1536,26 @@ ObjString *value_to_ascii(VM *vm, Value v) {
 
 // ---- format -------------------------------------------------------------------
 
+static bool parse_spec(VM *vm, const ObjString *spec, FormatSpec *fs, char *err, size_t errlen) {
+    size_t n = spec->length;
+    if (n >= sizeof vm->spec_cache[0].text) return numfmt_parse_spec(spec->chars, n, fs, err, errlen);
+    uint32_t h = 2166136261u; // FNV-1a over the (short) text
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)spec->chars[i]) * 16777619u;
+    unsigned slot = (h ^ h >> 16) % 8u;
+    SpecCacheEntry *c = &vm->spec_cache[slot];
+    if (c->length == n && memcmp(c->text, spec->chars, n) == 0) {
+        *fs = c->spec;
+        return true;
+    }
+    if (!numfmt_parse_spec(spec->chars, n, fs, err, errlen)) return false;
+    if (!fs->invalid) { // (invalid points into the spec text)
+        memcpy(c->text, spec->chars, n);
+        c->length = (uint8_t)n;
+        c->spec = *fs;
+    }
+    return true;
+}
+
 bool value_format(VM *vm, Value v, ObjString *spec, StrBuf *buf) {
     if (!spec || spec->length == 0) return value_str(vm, v, buf);
     if (!IS_INTLIKE(v) && !IS_FLOAT(v) && !IS_OBJ_TYPE(v, OBJ_STRING))
@@ -1543,8 +1563,7 @@ bool value_format(VM *vm, Value v, ObjString *spec, StrBuf *buf) {
                         value_type_name(vm, v));
     FormatSpec fs;
     char err[160];
-    if (!numfmt_parse_spec(spec->chars, spec->length, &fs, err, sizeof err))
-        return vm_raise(vm, CLS_VALUE_ERROR, "%s", err);
+    if (!parse_spec(vm, spec, &fs, err, sizeof err)) return vm_raise(vm, CLS_VALUE_ERROR, "%s", err);
     bool ok;
     if (IS_INTLIKE(v)) {
         if (fs.type && strchr("eEfFgG%", fs.type))

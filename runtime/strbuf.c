@@ -7,25 +7,29 @@
 #include <string.h>
 
 void strbuf_init(StrBuf *buf) {
-    buf->chars = NULL;
+    buf->chars = buf->small;
     buf->length = 0;
-    buf->capacity = 0;
+    buf->capacity = STRBUF_INLINE;
+    buf->small[0] = '\0';
 }
 
 void strbuf_free(StrBuf *buf) {
-    free(buf->chars);
+    if (buf->chars != buf->small) free(buf->chars);
     strbuf_init(buf);
 }
 
 bool strbuf_try_reserve(StrBuf *buf, size_t extra) {
+    if (!buf->chars) strbuf_init(buf); // zeroed by calloc
     if (extra > SIZE_MAX / 2 - buf->length) return false;
     size_t need = buf->length + extra + 1;
     if (need <= buf->capacity) return true;
-    size_t cap = buf->capacity ? buf->capacity : 32;
+    size_t cap = buf->capacity * 2;
     while (cap < need) cap *= 2;
-    char *chars = realloc(buf->chars, cap);
-    if (!chars && cap > need) chars = realloc(buf->chars, cap = need);
+    bool was_small = buf->chars == buf->small;
+    char *chars = realloc(was_small ? NULL : buf->chars, cap);
+    if (!chars && cap > need) chars = realloc(was_small ? NULL : buf->chars, cap = need);
     if (!chars) return false;
+    if (was_small) memcpy(chars, buf->small, buf->length + 1);
     buf->chars = chars;
     buf->capacity = cap;
     return true;
@@ -106,6 +110,14 @@ void strbuf_append_codepoint(StrBuf *buf, unsigned cp) {
 char *strbuf_take(StrBuf *buf, size_t *length) {
     reserve(buf, 0);
     char *chars = buf->chars;
+    if (chars == buf->small) {
+        chars = malloc(buf->length + 1);
+        if (!chars) {
+            fputs("asyncrun: out of memory\n", stderr);
+            abort();
+        }
+        memcpy(chars, buf->small, buf->length + 1);
+    }
     if (length) *length = buf->length;
     strbuf_init(buf);
     return chars;

@@ -1,5 +1,7 @@
 // runtime/strbuf.h - a growable byte buffer for building text.
-// Always NUL-terminated; chars may move on every append.
+// Always NUL-terminated; chars may move on every append. Short texts stay in
+// the buffer's own bytes (no malloc), so a StrBuf must not be copied by value
+// once initialised; a zeroed one (calloc) is valid too.
 #ifndef ASYNCRUN_STRBUF_H
 #define ASYNCRUN_STRBUF_H
 
@@ -7,10 +9,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define STRBUF_INLINE 64
+
 typedef struct {
-    char *chars;
+    char *chars;     // small, or malloc'd once the text outgrows it
     size_t length;
     size_t capacity;
+    char small[STRBUF_INLINE];
 } StrBuf;
 
 void strbuf_init(StrBuf *buf);

@@ -9,7 +9,16 @@
 #include <stdio.h>
 
 #include "runtime/object.h"
+#include "runtime/numfmt.h"
 #include "runtime/strbuf.h"
+
+// A format spec parsed lately (f"{x:06d}" parses the same text each time),
+// keyed by the spec text itself, so a stale entry can only miss.
+typedef struct {
+    char text[16];
+    uint8_t length; // 0: empty slot
+    FormatSpec spec;
+} SpecCacheEntry;
 
 // Builtin classes, by index into vm->classes.
 #define BUILTIN_CLASSES(X)                                                     \
@@ -157,6 +166,7 @@ struct VM {
 
     StrBuf out;            // stdout buffer (flushed before stderr writes)
     int out_errno;         // a failed stdout write not yet raised (print raises it)
+    SpecCacheEntry spec_cache[8]; // format specs parsed lately (ops.c)
 
     // Set by the embedder (cmd/) so the runtime can compile its library code
     // without depending on the parser: NULL (exception set) on error.

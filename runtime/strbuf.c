@@ -18,7 +18,7 @@ void strbuf_free(StrBuf *buf) {
     strbuf_init(buf);
 }
 
-bool strbuf_try_reserve(StrBuf *buf, size_t extra) {
+bool strbuf_grow(StrBuf *buf, size_t extra) {
     if (!buf->chars) strbuf_init(buf); // zeroed by calloc
     if (extra > SIZE_MAX / 2 - buf->length) return false;
     size_t need = buf->length + extra + 1;

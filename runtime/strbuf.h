@@ -24,7 +24,11 @@ void strbuf_free(StrBuf *buf);
 // when memory runs out. The appends below abort instead: call this first
 // where a program decides the size (format widths, repeats), so that it
 // gets a MemoryError.
-bool strbuf_try_reserve(StrBuf *buf, size_t extra);
+bool strbuf_grow(StrBuf *buf, size_t extra); // the slow path of try_reserve
+static inline bool strbuf_try_reserve(StrBuf *buf, size_t extra) {
+    if (buf->chars && extra < buf->capacity - buf->length) return true;
+    return strbuf_grow(buf, extra);
+}
 void strbuf_append(StrBuf *buf, const char *chars, size_t length);
 void strbuf_append_cstr(StrBuf *buf, const char *cstr);
 void strbuf_append_char(StrBuf *buf, char c);

@@ -443,7 +443,12 @@ static bool any_all(VM *vm, Value *args, int argc, Value *out, bool is_any) {
             ok = r == 0;
             break;
         }
-        if (value_truthy(hold->items[1]) == is_any) {
+        int t = value_truth(vm, hold->items[1]);
+        if (t < 0) {
+            ok = false;
+            break;
+        }
+        if ((t != 0) == is_any) {
             result = is_any;
             break;
         }
@@ -910,7 +915,9 @@ static bool object_construct(VM *vm, Value *args, int argc, ObjTuple *kwnames, V
 
 static bool bool_construct(VM *vm, Value *args, int argc, ObjTuple *kwnames, Value *out) {
     if (!no_kwargs(vm, "bool", kwnames) || !check_args(vm, "bool", argc - 1, 0, 1)) return false;
-    *out = BOOL_VAL(argc > 1 && value_truthy(args[1]));
+    int t = argc > 1 ? value_truth(vm, args[1]) : 0;
+    if (t < 0) return false;
+    *out = BOOL_VAL(t);
     return true;
 }
 

@@ -591,6 +591,11 @@ static int instance_truth(VM *vm, Value v) {
     return k == 0 ? 1 : AS_INT(r) != 0;
 }
 
+int value_truth(VM *vm, Value v) {
+    if (IS_OBJ_TYPE(v, OBJ_INSTANCE)) return instance_truth(vm, v);
+    return value_truthy(v);
+}
+
 static bool raise_interrupt(VM *vm) {
     vm_interrupt = 0;
     ObjClass *cls = vm->classes[CLS_KEYBOARD_INTERRUPT];
@@ -1385,7 +1390,9 @@ dispatch:
         Value v;                                                               \
         if (!value_compare(vm, COP, a, b, &v)) THROW();                        \
         sp -= 2;                                                               \
-        if (!value_truthy(v)) ip = code->code + ARG;                           \
+        int t = value_truth(vm, v);                                            \
+        if (t < 0) THROW();                                                    \
+        if (!t) ip = code->code + ARG;                                         \
         DISPATCH();                                                            \
     }
     COMPARE_JUMP(JUMP_IF_NOT_LT, CMP_LT, <)

@@ -247,14 +247,18 @@ static int next_filter(VM *vm, ObjIter *it, Value *out) {
         if (r <= 0) return r;
         bool keep;
         if (IS_NONE(it->extra)) {
-            keep = value_truthy(item);
+            int t = value_truth(vm, item);
+            if (t < 0) return -1;
+            keep = t;
         } else {
             vm_push_root(vm, item);
             Value arg = item, res;
             bool ok = vm_call(vm, it->extra, &arg, 1, NULL, &res);
             vm_pop_roots(vm, 1);
             if (!ok) return -1;
-            keep = value_truthy(res);
+            int t = value_truth(vm, res);
+            if (t < 0) return -1;
+            keep = t;
         }
         if (keep) {
             *out = item;

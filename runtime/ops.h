@@ -38,6 +38,8 @@ bool value_str(VM *vm, Value v, StrBuf *buf);
 bool value_repr(VM *vm, Value v, StrBuf *buf);
 ObjString *value_to_str(VM *vm, Value v);   // NULL on error
 ObjString *int_to_str(VM *vm, int64_t value); // str(value)
+// bool(v), calling a user class's __bool__ or __len__: 1, 0, or -1 (error)
+int value_truth(VM *vm, Value v);
 ObjString *value_to_repr(VM *vm, Value v);  // NULL on error
 ObjString *value_to_ascii(VM *vm, Value v); // ascii(v); NULL on error
 // format(v, spec) as f-strings and str.format use it.

@@ -14,6 +14,7 @@ const char *const opcode_names[OP__COUNT] = {
 
 ObjCode *code_new(VM *vm) {
     ObjCode *code = ALLOC_OBJ(vm, ObjCode, OBJ_CODE);
+    code->plain_argc = -1;
     return code;
 }
 

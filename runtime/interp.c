@@ -190,8 +190,7 @@ static bool bind_args(VM *vm, ObjFunction *fn, Value *args, int argc, ObjTuple *
 }
 
 static inline bool simple_call(const ObjCode *code, int argc, ObjTuple *kwnames) {
-    return argc == code->param_count && !kwnames && code->kwonly_count == 0 &&
-           !(code->flags & (CODE_VARARGS | CODE_VARKW));
+    return argc == code->plain_argc && !kwnames;
 }
 
 // Push a frame for fn whose callee sits at stack[at] with its arguments above.
@@ -1721,9 +1720,7 @@ dispatch:
             ObjFunction *fn = (ObjFunction *)AS_OBJ(callee);
             ObjCode *callee_code = fn->code;
             bool awaited = INSTR_OP(*ip) == OP_AWAIT;
-            if (callee_code->param_count == call_argc &&
-                !(callee_code->flags & (CODE_VARARGS | CODE_VARKW)) && callee_code->kwonly_count == 0 &&
-                (!(callee_code->flags & CODE_ASYNC) || awaited) &&
+            if (callee_code->plain_argc == call_argc && (!(callee_code->flags & CODE_ASYNC) || awaited) &&
                 fiber->frame_count < fiber->frame_capacity &&
                 fiber->frame_count < (uint32_t)vm->recursion_limit &&
                 (size_t)(sp - fiber->stack) + callee_code->max_stack + 1 <= fiber->stack_capacity &&

@@ -214,6 +214,8 @@ typedef struct ObjCode {
     uint16_t local_count;
     uint16_t param_count;  // positional parameters
     uint16_t kwonly_count; // keyword-only parameters (after the positional)
+    int32_t plain_argc;    // param_count when the call fast path applies (no *args,
+                           // **kwargs, keyword-only), else -1
     uint16_t cell_count;   // cells for locals captured by inner functions
     uint16_t free_count;   // cells captured from enclosing functions
     uint16_t *cell_slots;  // slot of each cell variable

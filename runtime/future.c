@@ -16,7 +16,6 @@ void future_init(ObjFuture *f, ObjLoop *loop) {
     f->result = NONE_VAL;
     f->exception = NONE_VAL;
     f->cancel_msg = NONE_VAL;
-    f->gather = NONE_VAL;
 }
 
 ObjFuture *future_new(VM *vm, ObjLoop *loop) {
@@ -93,9 +92,9 @@ bool future_cancel_plain(VM *vm, ObjFuture *f, Value msg) {
 bool future_cancel(VM *vm, ObjFuture *f, Value msg) {
     if (f->obj.type == OBJ_TASK) return task_cancel(vm, (ObjTask *)f, msg);
     if (f->state != FUT_PENDING) return false;
-    if (!IS_NONE(f->gather)) {
+    if (f->gather) {
         // a gathering future cancels its children instead
-        ObjList *state = (ObjList *)AS_OBJ(f->gather);
+        ObjList *state = f->gather;
         ObjTuple *children = (ObjTuple *)AS_OBJ(state->items[1]);
         bool any = false;
         for (uint32_t i = 0; i < children->length; i++)

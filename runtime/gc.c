@@ -150,7 +150,7 @@ static void mark_future(VM *vm, ObjFuture *fut) {
     gc_mark_value(vm, fut->result);
     gc_mark_value(vm, fut->exception);
     gc_mark_value(vm, fut->cancel_msg);
-    gc_mark_value(vm, fut->gather);
+    gc_mark_object(vm, (Obj *)fut->gather);
     for (uint32_t i = 0; i < fut->callback_count; i++)
         gc_mark_value(vm, fut->callbacks[i].fn);
 }

@@ -349,7 +349,7 @@ typedef struct {
     Value result;
     Value exception;       // NONE or an ObjException
     Value cancel_msg;      // NONE or the message given to cancel()
-    Value gather;          // gathering futures: their state (a list), else NONE
+    ObjList *gather;       // gathering futures: their state, else NULL
     FutureCallback *callbacks;
     uint32_t callback_count;
     uint32_t callback_capacity;

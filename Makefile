@@ -138,16 +138,17 @@ $(FUZZ_DIR)/seed/.stamp: $(FUZZ_SEEDS)
 
 fuzz-build: $(FUZZ_BINS) $(FUZZ_DIR)/seed/.stamp
 
-# Run each harness for $(1) seconds (tests/fuzz/run.sh prints the figures).
+# Run each harness for $(1) seconds with libFuzzer options $(2)
+# (tests/fuzz/run.sh prints the figures).
 define fuzz_run
-	@set -e; for n in $(FUZZ_NAMES); do tests/fuzz/run.sh $(FUZZ_DIR) $$n $(1); done
+	@set -e; for n in $(FUZZ_NAMES); do tests/fuzz/run.sh $(FUZZ_DIR) $$n $(1) $(2); done
 endef
 
 fuzz: fuzz-build
 	$(call fuzz_run,$(FUZZ_SECONDS))
 
 fuzz-smoke: fuzz-build
-	$(call fuzz_run,$(FUZZ_SMOKE_SECONDS))
+	$(call fuzz_run,$(FUZZ_SMOKE_SECONDS),-seed=1)
 
 valgrind: $(BUILD)/asyncrun
 	@VALGRIND="$(VALGRIND)" tests/valgrind.sh $(BUILD)/asyncrun

@@ -38,6 +38,12 @@ double loop_time(VM *vm) { return vm->clock_mode == CLOCK_VIRTUAL ? vm->virtual_
 
 ObjLoop *loop_get_running(VM *vm) { return vm->running_loop; }
 
+// BaseEventLoop._check_closed. (The call_* methods check nothing else: CPython
+// checks the callback only in debug mode, and a bad one fails when it runs.)
+static bool check_closed(VM *vm, ObjLoop *loop) {
+    return !loop->closed || vm_raise(vm, CLS_RUNTIME_ERROR, "Event loop is closed");
+}
+
 static bool ready_push(VM *vm, ObjLoop *loop, Obj *target, Obj *arg) {
     if (loop->ready_count == loop->ready_capacity) {
         uint32_t cap = loop->ready_capacity ? loop->ready_capacity * 2 : 64;
@@ -177,19 +183,6 @@ void loop_report(VM *vm, ObjLoop *loop, const char *message, Value exc, Value ex
 
 // ---- running ------------------------------------------------------------------------
 
-static bool report_handle_error(VM *vm, ObjLoop *loop, ObjHandle *h, Value exc);
-
-static bool run_handle(VM *vm, ObjLoop *loop, ObjHandle *h) {
-    Value result;
-    vm_push_root(vm, OBJ_VAL(h));
-    bool ok = vm_call(vm, h->callback, h->args->items, (int)h->args->length, NULL, &result);
-    vm_pop_roots(vm, 1);
-    if (ok) return true;
-    Value exc = vm->exception;
-    vm->exception = EMPTY_VAL;
-    return report_handle_error(vm, loop, h, exc);
-}
-
 // An exception out of a callback: reported, and the loop goes on (except
 // for KeyboardInterrupt and SystemExit).
 static bool report_handle_error(VM *vm, ObjLoop *loop, ObjHandle *h, Value exc) {
@@ -204,6 +197,17 @@ static bool report_handle_error(VM *vm, ObjLoop *loop, ObjHandle *h, Value exc) 
     vm_pop_roots(vm, 1);
     strbuf_free(&msg);
     return true;
+}
+
+static bool run_handle(VM *vm, ObjLoop *loop, ObjHandle *h) {
+    Value result;
+    vm_push_root(vm, OBJ_VAL(h));
+    bool ok = vm_call(vm, h->callback, h->args->items, (int)h->args->length, NULL, &result);
+    vm_pop_roots(vm, 1);
+    if (ok) return true;
+    Value exc = vm->exception;
+    vm->exception = EMPTY_VAL;
+    return report_handle_error(vm, loop, h, exc);
 }
 
 // A future's done callback: reported like a handle if it raises (the
@@ -325,7 +329,7 @@ static bool run_once(VM *vm, ObjLoop *loop) {
 }
 
 bool loop_run_forever(VM *vm, ObjLoop *loop) {
-    if (loop->closed) return vm_raise(vm, CLS_RUNTIME_ERROR, "Event loop is closed");
+    if (!check_closed(vm, loop)) return false;
     if (loop->running) return vm_raise(vm, CLS_RUNTIME_ERROR, "This event loop is already running");
     if (vm->running_loop)
         return vm_raise(vm, CLS_RUNTIME_ERROR, "Cannot run the event loop while another loop is running");
@@ -364,7 +368,7 @@ bool loop_ensure_future(VM *vm, ObjLoop *loop, Value aw, ObjFuture **out) {
         return true;
     }
     if (IS_OBJ_TYPE(aw, OBJ_COROUTINE) || IS_OBJ_TYPE(aw, OBJ_SLEEP)) {
-        if (loop->closed) return vm_raise(vm, CLS_RUNTIME_ERROR, "Event loop is closed");
+        if (!check_closed(vm, loop)) return false;
         *out = (ObjFuture *)task_new(vm, loop, aw, NULL);
         return true;
     }
@@ -372,7 +376,7 @@ bool loop_ensure_future(VM *vm, ObjLoop *loop, Value aw, ObjFuture **out) {
 }
 
 bool loop_run_until_complete(VM *vm, ObjLoop *loop, Value aw, Value *out) {
-    if (loop->closed) return vm_raise(vm, CLS_RUNTIME_ERROR, "Event loop is closed");
+    if (!check_closed(vm, loop)) return false;
     if (loop->running) return vm_raise(vm, CLS_RUNTIME_ERROR, "This event loop is already running");
     if (vm->running_loop)
         return vm_raise(vm, CLS_RUNTIME_ERROR, "Cannot run the event loop while another loop is running");
@@ -407,12 +411,6 @@ static bool self_loop(VM *vm, Value *args, int argc, ObjLoop **out) {
     return true;
 }
 
-// CPython checks the callback itself only in debug mode: a bad one fails
-// when its handle runs, and is reported there.
-static bool check_callback(VM *vm, ObjLoop *loop) {
-    if (loop->closed) return vm_raise(vm, CLS_RUNTIME_ERROR, "Event loop is closed");
-    return true;
-}
 
 static bool context_kwarg(VM *vm, const char *fn, Value *args, int argc, ObjTuple *kw) {
     static const char *const names[] = {"context", NULL};
@@ -424,7 +422,7 @@ static bool m_call_soon(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
     ObjLoop *loop = NULL;
     if (!self_loop(vm, args, argc, &loop) || !context_kwarg(vm, "call_soon", args, argc, kw)) return false;
     if (argc < 2) return vm_raise(vm, CLS_TYPE_ERROR, "call_soon() missing 1 required positional argument: 'callback'");
-    if (!check_callback(vm, loop)) return false;
+    if (!check_closed(vm, loop)) return false;
     ObjHandle *h = loop_call_soon(vm, loop, args[1], tuple_from(vm, args + 2, (uint32_t)(argc - 2)));
     *out = OBJ_VAL(h);
     return true;
@@ -447,7 +445,7 @@ static bool m_call_later(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out
                         3 - argc, argc == 2 ? ": 'callback'" : "s: 'delay' and 'callback'");
     double delay;
     if (!number_arg(vm, args[1], "delay", &delay)) return false;
-    if (!check_callback(vm, loop)) return false;
+    if (!check_closed(vm, loop)) return false;
     ObjHandle *h = loop_call_at(vm, loop, loop_time(vm) + delay, args[2],
                                 tuple_from(vm, args + 3, (uint32_t)(argc - 3)));
     if (!h) return false;
@@ -463,7 +461,7 @@ static bool m_call_at(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
                         3 - argc, argc == 2 ? ": 'callback'" : "s: 'when' and 'callback'");
     double when;
     if (!number_arg(vm, args[1], "when", &when)) return false;
-    if (!check_callback(vm, loop)) return false;
+    if (!check_closed(vm, loop)) return false;
     ObjHandle *h = loop_call_at(vm, loop, when, args[2], tuple_from(vm, args + 3, (uint32_t)(argc - 3)));
     if (!h) return false;
     *out = OBJ_VAL(h);
@@ -533,7 +531,7 @@ static bool m_create_future(VM *vm, Value *args, int argc, ObjTuple *kw, Value *
 }
 
 bool loop_create_task(VM *vm, ObjLoop *loop, Value coro, Value name, Value *out) {
-    if (loop->closed) return vm_raise(vm, CLS_RUNTIME_ERROR, "Event loop is closed");
+    if (!check_closed(vm, loop)) return false;
     if (!IS_OBJ_TYPE(coro, OBJ_COROUTINE) && !IS_OBJ_TYPE(coro, OBJ_SLEEP)) {
         StrBuf buf;
         strbuf_init(&buf);

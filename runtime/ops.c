@@ -1536,11 +1536,10 @@ ObjString *value_to_ascii(VM *vm, Value v) {
 
 // ---- format -------------------------------------------------------------------
 
-static bool parse_spec(VM *vm, const ObjString *spec, FormatSpec *fs, char *err, size_t errlen) {
+static bool parse_spec(VM *vm, ObjString *spec, FormatSpec *fs, char *err, size_t errlen) {
     size_t n = spec->length;
     if (n >= sizeof vm->spec_cache[0].text) return numfmt_parse_spec(spec->chars, n, fs, err, errlen);
-    uint32_t h = 2166136261u; // FNV-1a over the (short) text
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)spec->chars[i]) * 16777619u;
+    uint32_t h = str_hash(spec); // kept on the (constant) spec string
     unsigned slot = (h ^ h >> 16) % 8u;
     SpecCacheEntry *c = &vm->spec_cache[slot];
     if (c->length == n && memcmp(c->text, spec->chars, n) == 0) {

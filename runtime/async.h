@@ -46,6 +46,13 @@ bool task_cancel(VM *vm, ObjTask *task, Value msg);
 ObjString *task_name(VM *vm, ObjTask *task); // "Task-N" made on first use
 void task_init_class(VM *vm, ObjClass *cls);
 
+// ---- mod_asyncio.c ----
+// asyncio.sleep(delay, result=None): the sleep object to await. The
+// dispatch loop parks a task straight away on `await asyncio.sleep(...)`,
+// with the arguments checked by asyncio_sleep_args.
+bool asyncio_sleep(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out);
+bool asyncio_sleep_args(VM *vm, Value *args, int argc, ObjTuple *kw, double *delay, Value *result);
+
 // ---- loop.c ----
 ObjLoop *loop_new(VM *vm);
 double loop_time(VM *vm);
@@ -54,6 +61,13 @@ bool loop_schedule(VM *vm, ObjLoop *loop, Obj *entry); // append to ready
 bool loop_schedule_done_callback(VM *vm, ObjLoop *loop, Value callback, ObjFuture *f);
 ObjHandle *loop_call_soon(VM *vm, ObjLoop *loop, Value callback, ObjTuple *args);
 ObjHandle *loop_call_at(VM *vm, ObjLoop *loop, double when, Value callback, ObjTuple *args);
+// Keep task in the loop's chain of live tasks (asyncio.all_tasks). A
+// pending task stays alive until it finishes, a finished one only while
+// something else refers to it.
+void loop_track_task(ObjLoop *loop, ObjTask *task);
+// The first live task (the chain continues through next_in_loop), after
+// unlinking the finished ones.
+ObjTask *loop_live_tasks(ObjLoop *loop);
 bool loop_add_timer(VM *vm, ObjLoop *loop, double when, Obj *target, uint64_t *seq);
 bool loop_run_until_complete(VM *vm, ObjLoop *loop, Value awaitable, Value *out);
 bool loop_run_forever(VM *vm, ObjLoop *loop);

@@ -263,7 +263,6 @@ static void blacken(VM *vm, Obj *obj) {
         gc_mark_object(vm, (Obj *)t->name);
         gc_mark_object(vm, (Obj *)t->waiting_on);
         gc_mark_value(vm, t->resume_value);
-        gc_mark_value(vm, t->cancel_msg);
         break;
     }
     case OBJ_HANDLE: {
@@ -283,7 +282,7 @@ static void blacken(VM *vm, Obj *obj) {
         }
         for (size_t i = 0; i < loop->timers.count; i++)
             gc_mark_object(vm, (Obj *)loop->timers.items[i].target);
-        gc_mark_object(vm, (Obj *)loop->tasks);
+        for (ObjTask *t = loop_live_tasks(loop); t; t = t->next_in_loop) gc_mark_object(vm, (Obj *)t);
         gc_mark_object(vm, (Obj *)loop->current_task);
         gc_mark_value(vm, loop->exception_handler);
         break;

@@ -298,11 +298,14 @@ bool interp_start_coroutine(VM *vm, Fiber *fiber, ObjCoroutine *co) {
     return true;
 }
 
-typedef enum { CALL_DONE, CALL_FRAME, CALL_FRAME_AWAITED, CALL_ERROR } CallOutcome;
+typedef enum { CALL_DONE, CALL_FRAME, CALL_FRAME_AWAITED, CALL_SUSPENDED, CALL_ERROR } CallOutcome;
 
 // Call the callee at stack[at] with argc positional arguments and one value
 // per kwnames entry above it (fiber->sp is just past them). CALL_DONE leaves
 // the result at stack[at] with sp = at + 1; CALL_FRAME pushed a frame.
+// With await_next (an AWAIT follows), an async function's frame is pushed
+// without a coroutine object (CALL_FRAME_AWAITED) and asyncio.sleep parks
+// the task without a sleep object (CALL_SUSPENDED, sp = at).
 static CallOutcome call_value(VM *vm, Fiber *fiber, uint32_t at, int argc, ObjTuple *kwnames,
                               bool await_next) {
     for (;;) {
@@ -324,6 +327,13 @@ static CallOutcome call_value(VM *vm, Fiber *fiber, uint32_t at, int argc, ObjTu
         }
         case OBJ_NATIVE: {
             ObjNative *native = (ObjNative *)AS_OBJ(callee);
+            if (native->fn == asyncio_sleep && await_next && fiber->task) {
+                double delay;
+                Value result;
+                if (!asyncio_sleep_args(vm, args, argc, kwnames, &delay, &result)) return CALL_ERROR;
+                fiber->sp = at;
+                return task_sleep(vm, fiber->task, delay, result) ? CALL_SUSPENDED : CALL_ERROR;
+            }
             if (kwnames && kwnames->length && !native->takes_kwargs) {
                 vm_raise(vm, CLS_TYPE_ERROR, "%s() takes no keyword arguments", native->name);
                 return CALL_ERROR;
@@ -1804,6 +1814,11 @@ dispatch:
             sp = fiber->stack + fiber->sp;
             slots = fiber->stack + frame->base;
             THROW();
+        }
+        if (outcome == CALL_SUSPENDED) {
+            frame->ip = ip + 1; // skip the AWAIT
+            result = RUN_SUSPEND;
+            goto done;
         }
         // the frames array may have moved: address the caller by index
         if (outcome == CALL_FRAME_AWAITED) fiber->frames[fiber->frame_count - 2].ip = ip + 1; // skip the AWAIT

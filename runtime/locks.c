@@ -839,7 +839,7 @@ static bool cond_wakeup(VM *vm, ObjInstance *cond, ObjFuture *w, Value info) {
     if (t && t->must_cancel) {
         // CancelledError at `await fut`: raised once the lock is held again
         t->must_cancel = false;
-        rec->items[REC_EXC] = cancelled_error_new(vm, t->cancel_msg);
+        rec->items[REC_EXC] = cancelled_error_new(vm, t->fut.cancel_msg);
     }
     return cond_reacquire(vm, rec, w);
 }

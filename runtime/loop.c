@@ -23,9 +23,31 @@
 ObjLoop *loop_new(VM *vm) {
     ObjLoop *loop = ALLOC_OBJ(vm, ObjLoop, OBJ_LOOP);
     timerheap_init(&loop->timers);
-    loop->tasks = list_new(vm, 0);
     loop->exception_handler = NONE_VAL;
     return loop;
+}
+
+void loop_track_task(ObjLoop *loop, ObjTask *task) {
+    if (loop->tasks_tail) loop->tasks_tail->next_in_loop = task;
+    else loop->tasks_head = task;
+    loop->tasks_tail = task;
+}
+
+ObjTask *loop_live_tasks(ObjLoop *loop) {
+    ObjTask **link = &loop->tasks_head;
+    ObjTask *last = NULL;
+    while (*link) {
+        ObjTask *task = *link;
+        if (future_done(&task->fut)) {
+            *link = task->next_in_loop;
+            task->next_in_loop = NULL;
+        } else {
+            last = task;
+            link = &task->next_in_loop;
+        }
+    }
+    loop->tasks_tail = last;
+    return loop->tasks_head;
 }
 
 static double monotonic_now(void) {

@@ -63,12 +63,13 @@ static bool f_get_running_loop(VM *vm, Value *args, int argc, ObjTuple *kw, Valu
     return true;
 }
 
-static bool f_sleep(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
+bool asyncio_sleep_args(VM *vm, Value *args, int argc, ObjTuple *kw, double *delay_out, Value *result) {
     static const char *const names[] = {"delay", "result", NULL};
     Value opts[2] = {EMPTY_VAL, NONE_VAL};
     for (int i = 0; i < argc && i < 2; i++) opts[i] = args[i];
-    if (!native_arity(vm, "sleep", argc, 0, 2) || !native_kwargs(vm, "sleep", args, argc, kw, names, opts))
-        return false;
+    if (argc > 2)
+        return vm_raise(vm, CLS_TYPE_ERROR, "sleep() takes from 1 to 2 positional arguments but %d were given", argc);
+    if (!native_kwargs(vm, "sleep", args, argc, kw, names, opts)) return false;
     if (IS_EMPTY(opts[0])) return vm_raise(vm, CLS_TYPE_ERROR, "sleep() missing 1 required positional argument: 'delay'");
     double delay;
     if (IS_INTLIKE(opts[0])) delay = (double)AS_INT(opts[0]);
@@ -76,9 +77,18 @@ static bool f_sleep(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     else return vm_raise(vm, CLS_TYPE_ERROR, "'<=' not supported between instances of '%s' and 'int'",
                          value_type_name(vm, opts[0]));
     if (isnan(delay)) return vm_raise(vm, CLS_VALUE_ERROR, "Invalid delay: NaN (not a number)");
+    *delay_out = delay;
+    *result = opts[1];
+    return true;
+}
+
+bool asyncio_sleep(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
+    double delay;
+    Value result;
+    if (!asyncio_sleep_args(vm, args, argc, kw, &delay, &result)) return false;
     ObjSleep *sl = ALLOC_OBJ(vm, ObjSleep, OBJ_SLEEP);
     sl->delay = delay;
-    sl->result = opts[1];
+    sl->result = result;
     *out = OBJ_VAL(sl);
     return true;
 }
@@ -138,14 +148,8 @@ static bool f_all_tasks(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
     if (argc == 1 && IS_OBJ_TYPE(args[0], OBJ_LOOP)) loop = (ObjLoop *)AS_OBJ(args[0]);
     else if (!running_loop(vm, &loop)) return false;
     ObjSet *set = set_new(vm, false);
-    uint32_t kept = 0;
-    for (uint32_t i = 0; i < loop->tasks->length; i++) {
-        ObjTask *t = (ObjTask *)AS_OBJ(loop->tasks->items[i]);
-        if (future_done(&t->fut)) continue;
-        loop->tasks->items[kept++] = loop->tasks->items[i];
+    for (ObjTask *t = loop_live_tasks(loop); t; t = t->next_in_loop)
         if (!set_add(vm, set, OBJ_VAL(t))) return false;
-    }
-    loop->tasks->length = kept;
     *out = OBJ_VAL(set);
     return true;
 }
@@ -294,10 +298,7 @@ static bool run_shutdown_step(VM *vm, ObjLoop *loop) {
 static bool cancel_all_tasks(VM *vm, ObjLoop *loop) {
     ObjList *pending = list_new(vm, 0);
     vm_push_root(vm, OBJ_VAL(pending));
-    for (uint32_t i = 0; i < loop->tasks->length; i++) {
-        ObjTask *t = (ObjTask *)AS_OBJ(loop->tasks->items[i]);
-        if (!future_done(&t->fut)) list_append(vm, pending, OBJ_VAL(t));
-    }
+    for (ObjTask *t = loop_live_tasks(loop); t; t = t->next_in_loop) list_append(vm, pending, OBJ_VAL(t));
     bool ok = true;
     if (pending->length) {
         for (uint32_t i = 0; i < pending->length; i++) task_cancel(vm, (ObjTask *)AS_OBJ(pending->items[i]), NONE_VAL);
@@ -407,7 +408,7 @@ ObjModule *mod_asyncio_new(VM *vm) {
     ObjModule *m = module_new(vm, "asyncio");
     ObjDict *d = m->dict;
     define_native(vm, d, "run", f_run, true);
-    define_native(vm, d, "sleep", f_sleep, true);
+    define_native(vm, d, "sleep", asyncio_sleep, true);
     define_native(vm, d, "get_event_loop", f_get_event_loop, false);
     define_native(vm, d, "new_event_loop", f_new_event_loop, false);
     define_native(vm, d, "set_event_loop", f_set_event_loop, false);

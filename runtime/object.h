@@ -411,7 +411,7 @@ typedef struct ObjTask {
     bool must_cancel;
     uint8_t inline_slots;  // stack values allocated right after the task
     int num_cancels_requested;
-    Value cancel_msg;
+    struct ObjTask *next_in_loop; // the loop's chain of live tasks
 } ObjTask;
 
 // A task's first stack is part of the task's own allocation (one object per
@@ -458,7 +458,9 @@ struct ObjLoop {
     TimerHeap timers;
     uint32_t cancelled_timers;
     bool running, stopping, closed;
-    ObjList *tasks;        // tasks not yet done (pruned lazily)
+    // tasks not yet done, oldest first, chained through ObjTask.next_in_loop;
+    // finished ones are unlinked by loop_live_tasks (and every collection)
+    struct ObjTask *tasks_head, *tasks_tail;
     struct ObjTask *current_task; // the task whose step is running
     Value exception_handler;
 };

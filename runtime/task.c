@@ -34,13 +34,12 @@ ObjTask *task_new(VM *vm, ObjLoop *loop, Value coro, ObjString *name) {
     }
     task->coro = coro;
     task->resume_value = NONE_VAL;
-    task->cancel_msg = NONE_VAL;
     if (!name) task->number = ++vm->task_counter; // named on demand (task_name)
     task->name = name;
     task->resume_kind = RESUME_START;
     task->run_state = TASK_SCHEDULED;
     loop_schedule(vm, loop, (Obj *)task);
-    list_append(vm, loop->tasks, OBJ_VAL(task));
+    loop_track_task(loop, task);
     return task;
 }
 
@@ -92,7 +91,7 @@ bool task_cancel(VM *vm, ObjTask *task, Value msg) {
         return true;
     }
     task->must_cancel = true;
-    task->cancel_msg = msg;
+    task->fut.cancel_msg = msg;
     return true;
 }
 
@@ -138,7 +137,7 @@ bool task_step(VM *vm, ObjTask *task) {
     task->resume_value = NONE_VAL;
     if (task->must_cancel) {
         if (IS_EMPTY(exc) || !exception_matches(vm, exc, CLS_CANCELLED_ERROR))
-            exc = cancelled_error_new(vm, task->cancel_msg);
+            exc = cancelled_error_new(vm, task->fut.cancel_msg);
         task->must_cancel = false;
     }
 
@@ -185,7 +184,7 @@ bool task_step(VM *vm, ObjTask *task) {
         fiber->sp = 0;
         if (task->must_cancel) {
             task->must_cancel = false;
-            future_cancel_plain(vm, &task->fut, task->cancel_msg);
+            future_cancel_plain(vm, &task->fut, task->fut.cancel_msg);
             return true;
         }
         return future_set_result(vm, &task->fut, result);
@@ -200,14 +199,14 @@ bool task_step(VM *vm, ObjTask *task) {
     case RUN_SUSPEND:
         if (task->must_cancel) {
             if (task->run_state == TASK_WAITING && task->waiting_on) {
-                if (future_cancel(vm, task->waiting_on, task->cancel_msg)) task->must_cancel = false;
+                if (future_cancel(vm, task->waiting_on, task->fut.cancel_msg)) task->must_cancel = false;
             } else if (task->run_state == TASK_SLEEPING) {
                 task->must_cancel = false;
                 task->sleep_seq = 0;
                 loop->cancelled_timers++;
                 task->run_state = TASK_SCHEDULED;
                 task->resume_kind = RESUME_THROW;
-                task->resume_value = cancelled_error_new(vm, task->cancel_msg);
+                task->resume_value = cancelled_error_new(vm, task->fut.cancel_msg);
                 loop_schedule(vm, loop, (Obj *)task);
             }
         }

@@ -6,27 +6,10 @@
 
 bats_require_minimum_version 1.5.0
 
-setup() {
-    if [ -z "${ASYNCRUN:-}" ]; then
-        echo "ASYNCRUN must name the asyncrun binary" >&2
-        return 1
-    fi
-    case $ASYNCRUN in
-        /*) ;;
-        */*) ASYNCRUN=$PWD/$ASYNCRUN ;;
-    esac
-    REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-    cd "$BATS_TEST_TMPDIR" || return 1
-    WORK=$(pwd -P)
-}
+load helpers
 
-# Skip tests that compare with CPython when python3 3.11 is missing.
-need_python311() {
-    command -v python3 >/dev/null || skip "python3 not installed"
-    case $(python3 --version 2>&1) in
-        "Python 3.11."*) ;;
-        *) skip "python3 is not 3.11" ;;
-    esac
+setup() {
+    common_setup
 }
 
 # Run a command with stdout and stderr kept exactly in $out and $err (bats

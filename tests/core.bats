@@ -7,24 +7,10 @@
 
 bats_require_minimum_version 1.5.0
 
-setup() {
-    if [ -z "${ASYNCRUN:-}" ]; then
-        echo "ASYNCRUN must name the asyncrun binary" >&2
-        return 1
-    fi
-    case $ASYNCRUN in
-        /*) ;;
-        */*) ASYNCRUN=$PWD/$ASYNCRUN ;;
-    esac
-    cd "$BATS_TEST_TMPDIR" || return 1
-}
+load helpers
 
-need_python311() {
-    command -v python3 >/dev/null || skip "python3 not installed"
-    case $(python3 --version 2>&1) in
-        "Python 3.11."*) ;;
-        *) skip "python3 is not 3.11" ;;
-    esac
+setup() {
+    common_setup
 }
 
 # same_as_python FILE [ARG...]: asyncrun and python3 print the same stdout,

@@ -7,18 +7,10 @@
 
 bats_require_minimum_version 1.5.0
 
+load helpers
+
 setup() {
-    if [ -z "${ASYNCRUN:-}" ]; then
-        echo "ASYNCRUN must name the asyncrun binary" >&2
-        return 1
-    fi
-    case $ASYNCRUN in
-        /*) ;;
-        */*) ASYNCRUN=$PWD/$ASYNCRUN ;;
-    esac
-    REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-    cd "$BATS_TEST_TMPDIR" || return 1
-    WORK=$(pwd -P)
+    common_setup || return 1
     # never touch the real ~/.asyncrun_history
     export HOME=$WORK
     export ASYNCRUN_HISTORY=$WORK/history
@@ -29,14 +21,6 @@ teardown() {
     if [ -n "${TMUX_SOCK:-}" ]; then
         tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
     fi
-}
-
-need_python311() {
-    command -v python3 >/dev/null || skip "python3 not installed"
-    case $(python3 --version 2>&1) in
-        "Python 3.11."*) ;;
-        *) skip "python3 is not 3.11" ;;
-    esac
 }
 
 # session FILE [ARGS...]: pipe FILE into `asyncrun -i -q ARGS`; stdout, stderr

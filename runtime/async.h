@@ -30,6 +30,8 @@ bool future_cancel_plain(VM *vm, ObjFuture *f, Value msg);
 // The result, or false with the exception (or CancelledError) raised.
 bool future_result(VM *vm, ObjFuture *f, Value *out);
 bool future_add_callback(VM *vm, ObjFuture *f, Value fn, CallbackKind kind);
+// Drop every callback without running it (and free their array).
+void future_callbacks_release(ObjFuture *f);
 // A CancelledError carrying msg (NONE for none).
 Value cancelled_error_new(VM *vm, Value msg);
 void future_init_class(VM *vm, ObjClass *cls);

@@ -44,13 +44,16 @@ static void schedule_one(VM *vm, ObjFuture *f, FutureCallback cb) {
     }
 }
 
-static void schedule_callbacks(VM *vm, ObjFuture *f) {
-    uint32_t count = f->callback_count;
-    FutureCallback *callbacks = f->callbacks;
+void future_callbacks_release(ObjFuture *f) {
+    if (f->callbacks != &f->one_callback) free(f->callbacks);
     f->callbacks = NULL;
     f->callback_count = f->callback_capacity = 0;
-    for (uint32_t i = 0; i < count; i++) schedule_one(vm, f, callbacks[i]);
-    free(callbacks);
+}
+
+static void schedule_callbacks(VM *vm, ObjFuture *f) {
+    // done now: nothing is added to the array while it is walked
+    for (uint32_t i = 0; i < f->callback_count; i++) schedule_one(vm, f, f->callbacks[i]);
+    future_callbacks_release(f);
 }
 
 bool future_set_result(VM *vm, ObjFuture *f, Value result) {
@@ -132,11 +135,18 @@ bool future_add_callback(VM *vm, ObjFuture *f, Value fn, CallbackKind kind) {
         return true;
     }
     if (f->callback_count == f->callback_capacity) {
-        uint32_t cap = f->callback_capacity ? f->callback_capacity * 2 : 1;
-        FutureCallback *callbacks = realloc(f->callbacks, sizeof(FutureCallback) * cap);
-        if (!callbacks) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
-        f->callbacks = callbacks;
-        f->callback_capacity = cap;
+        if (!f->callbacks) {
+            f->callbacks = &f->one_callback;
+            f->callback_capacity = 1;
+        } else {
+            uint32_t cap = f->callback_capacity * 2;
+            bool was_inline = f->callbacks == &f->one_callback;
+            FutureCallback *callbacks = realloc(was_inline ? NULL : f->callbacks, sizeof(FutureCallback) * cap);
+            if (!callbacks) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
+            if (was_inline) callbacks[0] = f->one_callback;
+            f->callbacks = callbacks;
+            f->callback_capacity = cap;
+        }
     }
     f->callbacks[f->callback_count++] = cb;
     return true;

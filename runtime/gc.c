@@ -249,7 +249,7 @@ static void blacken(VM *vm, Obj *obj) {
         ObjCoroutine *co = (ObjCoroutine *)obj;
         gc_mark_object(vm, (Obj *)co->func);
         gc_mark_object(vm, (Obj *)co->origin);
-        if (co->locals) mark_values(vm, co->locals, co->func->code->local_count);
+        if (co->state == CORO_CREATED) mark_values(vm, coroutine_locals(co), co->func->code->local_count);
         break;
     }
     case OBJ_FUTURE:
@@ -318,7 +318,7 @@ static void free_fiber(Fiber *fiber) {
     if (fiber->frames != &fiber->first_frame) free(fiber->frames);
 }
 
-static void free_future(ObjFuture *fut) { free(fut->callbacks); }
+static void free_future(ObjFuture *fut) { future_callbacks_release(fut); }
 
 static void free_object(VM *vm, Obj *obj) {
     switch ((ObjType)obj->type) {
@@ -351,9 +351,6 @@ static void free_object(VM *vm, Obj *obj) {
         break;
     case OBJ_EXCEPTION:
         free(((ObjException *)obj)->trace);
-        break;
-    case OBJ_COROUTINE:
-        free(((ObjCoroutine *)obj)->locals);
         break;
     case OBJ_FUTURE:
         free_future((ObjFuture *)obj);
@@ -474,20 +471,22 @@ void gc_collect(VM *vm) {
     while (vm->gray_count > 0) blacken(vm, vm->gray[--vm->gray_count]);
     str_intern_sweep(vm);
     Obj **link = &vm->objects;
-    size_t live = 0;
+    size_t live = 0, live_bytes = 0;
     while (*link) {
         Obj *obj = *link;
         if (obj->marked) {
             obj->marked = 0;
             link = &obj->next;
             live++;
+            live_bytes += obj->size_class == GC_SIZE_CLASS_LARGE ? 64 : class_size(obj->size_class);
         } else {
             *link = obj->next;
             free_object(vm, obj);
         }
     }
-    // Pace by live objects: sizes of owned arrays are only estimated.
-    vm->bytes_allocated = live * 64;
+    // Pace by the live objects' sizes (at least 64 bytes each: the arrays
+    // they own are not counted).
+    vm->bytes_allocated = live_bytes > live * 64 ? live_bytes : live * 64;
     vm->next_gc = vm->bytes_allocated * GC_HEAP_GROW;
     if (vm->next_gc < GC_MIN_HEAP) vm->next_gc = GC_MIN_HEAP;
     for (size_t i = 0; i < doomed_count; i++) vm_push_root(vm, OBJ_VAL(doomed[i]));

@@ -223,18 +223,11 @@ static Frame *push_function_frame(VM *vm, Fiber *fiber, ObjFunction *fn, uint32_
 
 static ObjCoroutine *coroutine_new(VM *vm, ObjFunction *fn, Value *args, int argc, ObjTuple *kwnames) {
     ObjCode *code = fn->code;
-    Value *locals = malloc(sizeof(Value) * (code->local_count ? code->local_count : 1));
-    if (!locals) {
-        vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
-        return NULL;
-    }
-    if (!bind_args(vm, fn, args, argc, kwnames, locals)) {
-        free(locals);
-        return NULL;
-    }
-    ObjCoroutine *co = ALLOC_OBJ(vm, ObjCoroutine, OBJ_COROUTINE);
+    ObjCoroutine *co = (ObjCoroutine *)gc_alloc_object(
+        vm, sizeof(ObjCoroutine) + sizeof(Value) * code->local_count, OBJ_COROUTINE);
     co->func = fn;
-    co->locals = locals;
+    co->state = CORO_DONE; // not "never awaited" if binding fails
+    if (!bind_args(vm, fn, args, argc, kwnames, coroutine_locals(co))) return NULL;
     co->state = CORO_CREATED;
     Fiber *f = vm->fiber;
     if (f && f->frame_count) {
@@ -256,8 +249,6 @@ static bool m_coroutine_close(VM *vm, Value *args, int argc, ObjTuple *kw, Value
     if (co->state == CORO_RUNNING)
         return vm_raise(vm, CLS_RUNTIME_ERROR, "closing a suspended coroutine is not supported in asyncrun");
     if (co->state == CORO_CREATED) {
-        free(co->locals);
-        co->locals = NULL;
         co->state = CORO_DONE;
     }
     *out = NONE_VAL;
@@ -272,13 +263,11 @@ static Frame *push_coroutine_frame(VM *vm, Fiber *fiber, ObjCoroutine *co, uint3
     uint32_t base = at + 1;
     if (!ensure_stack(vm, fiber, base + code->max_stack + 1)) return NULL;
     fiber->stack[at] = OBJ_VAL(co->func);
-    memcpy(fiber->stack + base, co->locals, sizeof(Value) * code->local_count);
+    memcpy(fiber->stack + base, coroutine_locals(co), sizeof(Value) * code->local_count);
     Frame *frame = push_frame(vm, fiber, co->func, base);
     if (!frame) return NULL;
     frame->coro = co;
     co->state = CORO_RUNNING;
-    free(co->locals);
-    co->locals = NULL;
     fiber->sp = base + code->local_count;
     return frame;
 }

@@ -311,9 +311,7 @@ bool locks_finish(VM *vm, ObjFuture *w, Value result, Value exc) {
         locks_unresolve(w);
         return IS_EMPTY(exc) ? future_set_result(vm, w, result) : future_set_exception(vm, w, exc);
     }
-    free(w->callbacks);
-    w->callbacks = NULL;
-    w->callback_count = w->callback_capacity = 0;
+    future_callbacks_release(w);
     w->state = FUT_FINISHED;
     w->result = IS_EMPTY(exc) ? result : NONE_VAL;
     if (!IS_EMPTY(exc)) w->exception = exc;

@@ -320,14 +320,17 @@ typedef struct {
 // ---- async objects ----------------------------------------------------------
 typedef enum { CORO_CREATED, CORO_RUNNING, CORO_DONE } CoroState;
 
+// Until it starts (CORO_CREATED), its bound arguments (func->code->
+// local_count values) follow it in the same allocation: coroutine_locals.
 typedef struct {
     Obj obj;
     ObjFunction *func;
-    uint8_t state;         // CoroState
-    Value *locals;         // bound arguments (code->local_count), freed on start
     ObjCode *origin;       // where it was created, for "never awaited"
     uint32_t origin_line;
+    uint8_t state;         // CoroState
 } ObjCoroutine;
+
+static inline Value *coroutine_locals(ObjCoroutine *co) { return (Value *)(co + 1); }
 
 typedef enum { FUT_PENDING, FUT_FINISHED, FUT_CANCELLED } FutureState;
 
@@ -350,9 +353,12 @@ typedef struct {
     Value exception;       // NONE or an ObjException
     Value cancel_msg;      // NONE or the message given to cancel()
     ObjList *gather;       // gathering futures: their state, else NULL
+    // &one_callback while at most one is needed (most futures have one
+    // waiter), else a malloc'd array; future_callbacks_release frees it
     FutureCallback *callbacks;
     uint32_t callback_count;
     uint32_t callback_capacity;
+    FutureCallback one_callback;
 } ObjFuture;
 
 // A call frame on a fiber. Offsets, never pointers into the stack: the

@@ -108,7 +108,7 @@ typedef enum { CLOCK_REAL, CLOCK_VIRTUAL } ClockMode;
 
 #define VM_MAX_NATIVE_DEPTH 200
 
-#define GC_SIZE_CLASSES 32         // small objects: 16 to 512 bytes
+#define GC_SIZE_CLASSES 64         // small objects: 16 to 1024 bytes
 #define GC_SIZE_CLASS_LARGE 0xFF
 
 struct VM {

@@ -61,8 +61,8 @@ double loop_time(VM *vm);
 bool loop_schedule(VM *vm, ObjLoop *loop, Obj *entry); // append to ready
 // append callback(f) to ready, as call_soon(callback, f) without a handle
 bool loop_schedule_done_callback(VM *vm, ObjLoop *loop, Value callback, ObjFuture *f);
-ObjHandle *loop_call_soon(VM *vm, ObjLoop *loop, Value callback, ObjTuple *args);
-ObjHandle *loop_call_at(VM *vm, ObjLoop *loop, double when, Value callback, ObjTuple *args);
+ObjHandle *loop_call_soon(VM *vm, ObjLoop *loop, Value callback, const Value *args, uint32_t argc);
+ObjHandle *loop_call_at(VM *vm, ObjLoop *loop, double when, Value callback, const Value *args, uint32_t argc);
 // Keep task in the loop's chain of live tasks (asyncio.all_tasks). A
 // pending task stays alive until it finishes, a finished one only while
 // something else refers to it.

@@ -268,7 +268,7 @@ static void blacken(VM *vm, Obj *obj) {
     case OBJ_HANDLE: {
         ObjHandle *h = (ObjHandle *)obj;
         gc_mark_value(vm, h->callback);
-        gc_mark_object(vm, (Obj *)h->args);
+        mark_values(vm, handle_args(h), h->argc);
         gc_mark_object(vm, (Obj *)h->loop);
         break;
     }

@@ -515,7 +515,7 @@ bool vm_run_interactive(VM *vm, ObjCode *code, ObjDict *globals) {
         ObjBound *cb = ALLOC_OBJ(vm, ObjBound, OBJ_BOUND);
         cb->receiver = OBJ_VAL(job);
         cb->method = OBJ_VAL(native_new(vm, "<input>", run_input_callback, false));
-        loop_call_soon(vm, loop, OBJ_VAL(cb), NULL);
+        loop_call_soon(vm, loop, OBJ_VAL(cb), NULL, 0);
     }
     vm_push_root(vm, OBJ_VAL(target));
     Value ignored;

@@ -279,7 +279,7 @@ bool locks_wake(VM *vm, ObjInstance *inst, ObjFuture *w, Value result, Value inf
         return loop_schedule(vm, w->loop, AS_OBJ(h));
     Value self = OBJ_VAL(inst);
     ObjNative *fn = native_new(vm, "_wakeup", wakeup_native, false);
-    ObjHandle *handle = loop_call_soon(vm, w->loop, OBJ_VAL(fn), tuple_from(vm, &self, 1));
+    ObjHandle *handle = loop_call_soon(vm, w->loop, OBJ_VAL(fn), &self, 1);
     st->items[SYNC_HANDLE] = OBJ_VAL(handle);
     return true;
 }

@@ -90,7 +90,7 @@ bool loop_schedule(VM *vm, ObjLoop *loop, Obj *entry) { return ready_push(vm, lo
 bool loop_schedule_done_callback(VM *vm, ObjLoop *loop, Value callback, ObjFuture *f) {
     if (IS_OBJ(callback)) return ready_push(vm, loop, AS_OBJ(callback), (Obj *)f);
     Value arg = OBJ_VAL(f); // not callable: fails when run, with its handle
-    return loop_call_soon(vm, loop, callback, tuple_from(vm, &arg, 1)) != NULL;
+    return loop_call_soon(vm, loop, callback, &arg, 1) != NULL;
 }
 
 static ReadyEntry ready_pop(ObjLoop *loop) {
@@ -100,17 +100,19 @@ static ReadyEntry ready_pop(ObjLoop *loop) {
     return entry;
 }
 
-static ObjHandle *handle_new(VM *vm, ObjLoop *loop, Value callback, ObjTuple *args, bool is_timer) {
-    ObjHandle *h = ALLOC_OBJ(vm, ObjHandle, OBJ_HANDLE);
+static ObjHandle *handle_new(VM *vm, ObjLoop *loop, Value callback, const Value *args, uint32_t argc,
+                             bool is_timer) {
+    ObjHandle *h = (ObjHandle *)gc_alloc_object(vm, sizeof(ObjHandle) + sizeof(Value) * argc, OBJ_HANDLE);
     h->callback = callback;
-    h->args = args ? args : tuple_new(vm, 0);
+    if (argc) memcpy(handle_args(h), args, sizeof(Value) * argc);
+    h->argc = argc;
     h->is_timer = is_timer;
     h->loop = loop;
     return h;
 }
 
-ObjHandle *loop_call_soon(VM *vm, ObjLoop *loop, Value callback, ObjTuple *args) {
-    ObjHandle *h = handle_new(vm, loop, callback, args, false);
+ObjHandle *loop_call_soon(VM *vm, ObjLoop *loop, Value callback, const Value *args, uint32_t argc) {
+    ObjHandle *h = handle_new(vm, loop, callback, args, argc, false);
     loop_schedule(vm, loop, (Obj *)h);
     return h;
 }
@@ -122,8 +124,8 @@ bool loop_add_timer(VM *vm, ObjLoop *loop, double when, Obj *target, uint64_t *s
     return true;
 }
 
-ObjHandle *loop_call_at(VM *vm, ObjLoop *loop, double when, Value callback, ObjTuple *args) {
-    ObjHandle *h = handle_new(vm, loop, callback, args, true);
+ObjHandle *loop_call_at(VM *vm, ObjLoop *loop, double when, Value callback, const Value *args, uint32_t argc) {
+    ObjHandle *h = handle_new(vm, loop, callback, args, argc, true);
     h->when = when;
     if (!loop_add_timer(vm, loop, when, (Obj *)h, &h->seq)) return NULL;
     h->scheduled = true;
@@ -148,7 +150,7 @@ static void append_repr(VM *vm, Value v, StrBuf *buf) {
 }
 
 // "cb(1, 2) at file.aio:3" as asyncio's format_helpers write it.
-static void format_callback(VM *vm, Value fn, ObjTuple *args, StrBuf *buf) {
+static void format_callback(VM *vm, Value fn, const Value *args, uint32_t argc, StrBuf *buf) {
     if (IS_OBJ_TYPE(fn, OBJ_FUNCTION)) {
         strbuf_append_cstr(buf, ((ObjFunction *)AS_OBJ(fn))->code->qualname->chars);
     } else if (IS_OBJ_TYPE(fn, OBJ_NATIVE)) {
@@ -157,9 +159,9 @@ static void format_callback(VM *vm, Value fn, ObjTuple *args, StrBuf *buf) {
         append_repr(vm, fn, buf);
     }
     strbuf_append_char(buf, '(');
-    for (uint32_t i = 0; args && i < args->length; i++) {
+    for (uint32_t i = 0; i < argc; i++) {
         if (i) strbuf_append_cstr(buf, ", ");
-        append_repr(vm, args->items[i], buf);
+        append_repr(vm, args[i], buf);
     }
     strbuf_append_char(buf, ')');
     if (IS_OBJ_TYPE(fn, OBJ_FUNCTION)) {
@@ -213,7 +215,7 @@ static bool report_handle_error(VM *vm, ObjLoop *loop, ObjHandle *h, Value exc) 
     StrBuf msg;
     strbuf_init(&msg);
     strbuf_append_cstr(&msg, "Exception in callback ");
-    format_callback(vm, h->callback, h->args, &msg);
+    format_callback(vm, h->callback, handle_args(h), h->argc, &msg);
     vm_push_root(vm, exc);
     loop_report(vm, loop, msg.chars, exc, OBJ_VAL(h));
     vm_pop_roots(vm, 1);
@@ -224,7 +226,7 @@ static bool report_handle_error(VM *vm, ObjLoop *loop, ObjHandle *h, Value exc) 
 static bool run_handle(VM *vm, ObjLoop *loop, ObjHandle *h) {
     Value result;
     vm_push_root(vm, OBJ_VAL(h));
-    bool ok = vm_call(vm, h->callback, h->args->items, (int)h->args->length, NULL, &result);
+    bool ok = vm_call(vm, h->callback, handle_args(h), (int)h->argc, NULL, &result);
     vm_pop_roots(vm, 1);
     if (ok) return true;
     Value exc = vm->exception;
@@ -240,7 +242,7 @@ static bool run_done_callback(VM *vm, ObjLoop *loop, Obj *callback, Obj *future)
     Value exc = vm->exception;
     vm->exception = EMPTY_VAL;
     vm_push_root(vm, exc);
-    ObjHandle *h = handle_new(vm, loop, fn, tuple_from(vm, &arg, 1), false);
+    ObjHandle *h = handle_new(vm, loop, fn, &arg, 1, false);
     vm_pop_roots(vm, 1);
     return report_handle_error(vm, loop, h, exc);
 }
@@ -445,7 +447,7 @@ static bool m_call_soon(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out)
     if (!self_loop(vm, args, argc, &loop) || !context_kwarg(vm, "call_soon", args, argc, kw)) return false;
     if (argc < 2) return vm_raise(vm, CLS_TYPE_ERROR, "call_soon() missing 1 required positional argument: 'callback'");
     if (!check_closed(vm, loop)) return false;
-    ObjHandle *h = loop_call_soon(vm, loop, args[1], tuple_from(vm, args + 2, (uint32_t)(argc - 2)));
+    ObjHandle *h = loop_call_soon(vm, loop, args[1], args + 2, (uint32_t)(argc - 2));
     *out = OBJ_VAL(h);
     return true;
 }
@@ -468,8 +470,7 @@ static bool m_call_later(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out
     double delay;
     if (!number_arg(vm, args[1], "delay", &delay)) return false;
     if (!check_closed(vm, loop)) return false;
-    ObjHandle *h = loop_call_at(vm, loop, loop_time(vm) + delay, args[2],
-                                tuple_from(vm, args + 3, (uint32_t)(argc - 3)));
+    ObjHandle *h = loop_call_at(vm, loop, loop_time(vm) + delay, args[2], args + 3, (uint32_t)(argc - 3));
     if (!h) return false;
     *out = OBJ_VAL(h);
     return true;
@@ -484,7 +485,7 @@ static bool m_call_at(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     double when;
     if (!number_arg(vm, args[1], "when", &when)) return false;
     if (!check_closed(vm, loop)) return false;
-    ObjHandle *h = loop_call_at(vm, loop, when, args[2], tuple_from(vm, args + 3, (uint32_t)(argc - 3)));
+    ObjHandle *h = loop_call_at(vm, loop, when, args[2], args + 3, (uint32_t)(argc - 3));
     if (!h) return false;
     *out = OBJ_VAL(h);
     return true;
@@ -661,6 +662,8 @@ static bool h_cancel(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     if (!self_handle(vm, args, argc, &h)) return false;
     if (!h->cancelled) {
         h->cancelled = true;
+        h->callback = NONE_VAL;
+        h->argc = 0;
         if (h->is_timer && h->scheduled) h->loop->cancelled_timers++;
     }
     *out = NONE_VAL;
@@ -742,14 +745,17 @@ bool async_repr(VM *vm, Value v, StrBuf *buf) {
     }
     case OBJ_HANDLE: {
         ObjHandle *h = (ObjHandle *)AS_OBJ(v);
-        strbuf_append_cstr(buf, h->is_timer ? "<TimerHandle " : "<Handle ");
-        if (h->cancelled) strbuf_append_cstr(buf, "cancelled ");
+        // CPython's _repr_info: [cancelled] [when=T] [callback(args) at file:line]
+        strbuf_append_cstr(buf, h->is_timer ? "<TimerHandle" : "<Handle");
+        if (h->cancelled) strbuf_append_cstr(buf, " cancelled");
         if (h->is_timer) {
-            strbuf_append_cstr(buf, "when=");
+            strbuf_append_cstr(buf, " when=");
             numfmt_float_repr(h->when, buf);
-            strbuf_append_char(buf, ' ');
         }
-        format_callback(vm, h->callback, h->args, buf);
+        if (!h->cancelled) {
+            strbuf_append_char(buf, ' ');
+            format_callback(vm, h->callback, handle_args(h), h->argc, buf);
+        }
         strbuf_append_char(buf, '>');
         return true;
     }

@@ -427,17 +427,21 @@ static inline bool fiber_stack_inline(const Fiber *fiber) {
     return fiber->task && fiber->task->inline_slots && fiber->stack == task_inline_stack(fiber->task);
 }
 
+// A handle's argc arguments follow it in the same allocation (handle_args).
+// cancel() drops the callback and its arguments, as CPython's does.
 typedef struct {
     Obj obj;
     Value callback;
-    ObjTuple *args;
     double when;           // timer handles only
     uint64_t seq;
+    ObjLoop *loop;
+    uint32_t argc;
     bool cancelled;
     bool is_timer;
     bool scheduled;        // timer still in the heap
-    ObjLoop *loop;
 } ObjHandle;
+
+static inline Value *handle_args(ObjHandle *h) { return (Value *)(h + 1); }
 
 typedef struct {
     Obj obj;

@@ -434,7 +434,12 @@ bool vm_call(VM *vm, Value callee, Value *args, int argc, ObjTuple *kwnames, Val
     fiber->sp = at + 1 + (uint32_t)(argc + nkw);
     vm->native_depth++;
     bool ok = true;
-    CallOutcome outcome = call_value(vm, fiber, at, argc, kwnames, false);
+    CallOutcome outcome;
+    if (IS_OBJ_TYPE(callee, OBJ_FUNCTION) && !(((ObjFunction *)AS_OBJ(callee))->code->flags & CODE_ASYNC))
+        outcome = push_function_frame(vm, fiber, (ObjFunction *)AS_OBJ(callee), at, argc, kwnames) ? CALL_FRAME
+                                                                                                  : CALL_ERROR;
+    else
+        outcome = call_value(vm, fiber, at, argc, kwnames, false);
     if (outcome == CALL_FRAME || outcome == CALL_FRAME_AWAITED) {
         fiber->frames[fiber->frame_count - 1].flags |= FRAME_STOP;
         RunResult r = interp_run(vm, fiber);
@@ -1793,6 +1798,21 @@ dispatch:
             if (call_kwnames) vm_pop_roots(vm, 1);
         }
         bool await_next = INSTR_OP(*ip) == OP_AWAIT;
+        Value callee = fiber->stack[call_at];
+        if (IS_OBJ_TYPE(callee, OBJ_NATIVE) && !call_kwnames && !await_next) {
+            // call_value's native case, without its frame
+            Value result = NONE_VAL;
+            bool ok = ((ObjNative *)AS_OBJ(callee))->fn(vm, fiber->stack + call_at + 1, call_argc, NULL, &result);
+            slots = fiber->stack + frame->base;
+            if (!ok) {
+                sp = fiber->stack + fiber->sp;
+                THROW();
+            }
+            fiber->stack[call_at] = result;
+            fiber->sp = call_at + 1;
+            sp = fiber->stack + call_at + 1;
+            DISPATCH();
+        }
         CallOutcome outcome = call_value(vm, fiber, call_at, call_argc, call_kwnames, await_next);
         if (outcome == CALL_DONE) {
             sp = fiber->stack + fiber->sp;

@@ -35,6 +35,24 @@ static void sift_down(TimerEntry *items, size_t count, size_t i,
     items[i] = entry;
 }
 
+// Refill the hole at [0] with [entry] (Floyd's bottom-up variant): the hole
+// goes down to a leaf along the earlier children, one comparison per level,
+// then [entry] (the heap's old last entry, so it usually belongs near the
+// bottom) sifts up from there: about half the comparisons of sift_down.
+static void refill_root(TimerEntry *items, size_t count, TimerEntry entry) {
+    size_t i = 0;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= count) break;
+        if (child + 1 < count && earlier(&items[child + 1], &items[child])) {
+            child++;
+        }
+        items[i] = items[child];
+        i = child;
+    }
+    sift_up(items, i, entry);
+}
+
 void timerheap_init(TimerHeap *heap) {
     heap->items = NULL;
     heap->count = 0;
@@ -65,7 +83,7 @@ bool timerheap_push(TimerHeap *heap, double when, uint64_t seq, void *target) {
 TimerEntry timerheap_pop(TimerHeap *heap) {
     TimerEntry top = heap->items[0];
     size_t count = --heap->count;
-    if (count > 0) sift_down(heap->items, count, 0, heap->items[count]);
+    if (count > 0) refill_root(heap->items, count, heap->items[count]);
     return top;
 }
 

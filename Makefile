@@ -23,7 +23,7 @@ OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(EMBEDS:runtime/%.aio=$(BUILD)/gen/%.o)
 UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -DASYNCRUN_CHECK_STACK \
               -Wno-format-truncation \
               -fno-sanitize-recover=undefined
 
@@ -98,7 +98,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_DIR     := build/fuzz
-FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -DASYNCRUN_CHECK_STACK \
                 -fno-sanitize-recover=undefined
 FUZZ_WARN    := -std=c11 -Wall -Wextra -Wno-unused-parameter
 FUZZ_NAMES   := lex parse compile exec

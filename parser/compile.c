@@ -1958,7 +1958,7 @@ static ObjCode *finish(Emitter *e, const char *name, int name_len, int first_lin
         code->param_count = 1;
     }
     code->plain_argc = (code->flags & (CODE_VARARGS | CODE_VARKW)) || code->kwonly_count ? -1 : code->param_count;
-    int max = s->local_count + e->max_depth + 1;
+    int max = s->local_count + e->max_depth;
     if (max > 65535) fail(e->u, first_line, 0, "function too large");
     code->max_stack = (uint16_t)max;
     return code;

@@ -198,7 +198,7 @@ static Frame *push_function_frame(VM *vm, Fiber *fiber, ObjFunction *fn, uint32_
                                   ObjTuple *kwnames) {
     ObjCode *code = fn->code;
     uint32_t base = at + 1;
-    if (!ensure_stack(vm, fiber, base + code->max_stack + 1)) return NULL;
+    if (!ensure_stack(vm, fiber, base + code->max_stack)) return NULL;
     Value *slots = fiber->stack + base;
     if (simple_call(code, argc, kwnames)) {
         for (int i = argc; i < code->local_count; i++) slots[i] = EMPTY_VAL;
@@ -261,7 +261,7 @@ void coroutine_init_class(VM *vm, ObjClass *cls) { class_add_method(vm, cls, "cl
 static Frame *push_coroutine_frame(VM *vm, Fiber *fiber, ObjCoroutine *co, uint32_t at) {
     ObjCode *code = co->func->code;
     uint32_t base = at + 1;
-    if (!ensure_stack(vm, fiber, base + code->max_stack + 1)) return NULL;
+    if (!ensure_stack(vm, fiber, base + code->max_stack)) return NULL;
     fiber->stack[at] = OBJ_VAL(co->func);
     memcpy(fiber->stack + base, coroutine_locals(co), sizeof(Value) * code->local_count);
     Frame *frame = push_frame(vm, fiber, co->func, base);
@@ -272,7 +272,7 @@ static Frame *push_coroutine_frame(VM *vm, Fiber *fiber, ObjCoroutine *co, uint3
     return frame;
 }
 
-uint32_t interp_start_stack_need(const ObjCoroutine *co) { return co->func->code->max_stack + 2u; }
+uint32_t interp_start_stack_need(const ObjCoroutine *co) { return co->func->code->max_stack + 1u; }
 
 bool interp_start_coroutine(VM *vm, Fiber *fiber, ObjCoroutine *co) {
     if (co->state != CORO_CREATED)
@@ -874,6 +874,22 @@ RunResult interp_run(VM *vm, Fiber *fiber) {
         }                                                                      \
     } while (0)
 
+// Frames get exactly code->max_stack slots (the compiler's bound: locals
+// plus the deepest operand stack). Sanitizer and fuzzing builds check the
+// bound before every instruction.
+#ifdef ASYNCRUN_CHECK_STACK
+#define CHECK_STACK_BOUND()                                                                        \
+    do {                                                                                           \
+        if (sp - slots > (ptrdiff_t)code->max_stack) {                                             \
+            fprintf(stderr, "asyncrun: operand stack of %s exceeds its bound %u\n",                \
+                    code->name->chars, (unsigned)code->max_stack);                                 \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+#else
+#define CHECK_STACK_BOUND() ((void)0)
+#endif
+
 #if COMPUTED_GOTO
     static void *const labels[OP__COUNT] = {
 #define X(name) &&L_##name,
@@ -883,12 +899,17 @@ RunResult interp_run(VM *vm, Fiber *fiber) {
 #define CASE(name) L_##name:
 #define DISPATCH()                       \
     do {                                 \
+        CHECK_STACK_BOUND();             \
         ins = *ip++;                     \
         goto *labels[INSTR_OP(ins)];     \
     } while (0)
 #else
 #define CASE(name) case OP_##name:
-#define DISPATCH() goto dispatch
+#define DISPATCH()          \
+    do {                    \
+        CHECK_STACK_BOUND(); \
+        goto dispatch;      \
+    } while (0)
 #endif
 
     LOAD_FRAME();
@@ -1727,7 +1748,7 @@ dispatch:
             if (callee_code->plain_argc == call_argc && (!(callee_code->flags & CODE_ASYNC) || awaited) &&
                 fiber->frame_count < fiber->frame_capacity &&
                 fiber->frame_count < (uint32_t)vm->recursion_limit &&
-                (size_t)(sp - fiber->stack) + callee_code->max_stack + 1 <= fiber->stack_capacity &&
+                (size_t)(sp - fiber->stack) + callee_code->max_stack <= fiber->stack_capacity &&
                 !vm_interrupt && vm->bytes_allocated <= vm->next_gc && !vm->gc_stress && vm->fuel < 0) {
                 frame->ip = (callee_code->flags & CODE_ASYNC) ? ip + 1 : ip;
                 Value *args = sp - call_argc;

@@ -865,7 +865,8 @@ static void emit_call(Emitter *e, Node *n) {
     Node *func = n->as.call.func;
     if (starred) {
         emit_expr(e, func);
-        emit_sequence_flags(e, args, OP_BUILD_TUPLE, LIST_EXTEND_CALL);
+        // the positional arguments as a list CALL_EX spreads (no tuple copy)
+        emit_sequence_flags(e, args, OP_BUILD_LIST, LIST_EXTEND_CALL);
         if (nkw) {
             emit(e, OP_BUILD_MAP, 0);
             for (int i = 0; i < nkw; i++) {

@@ -47,7 +47,8 @@ static void schedule_one(VM *vm, ObjFuture *f, FutureCallback cb) {
 void future_callbacks_release(ObjFuture *f) {
     if (f->callbacks != &f->one_callback) free(f->callbacks);
     f->callbacks = NULL;
-    f->callback_count = f->callback_capacity = 0;
+    f->callback_count = 0;
+    f->callback_shift = 0;
 }
 
 static void schedule_callbacks(VM *vm, ObjFuture *f) {
@@ -95,9 +96,9 @@ bool future_cancel_plain(VM *vm, ObjFuture *f, Value msg) {
 bool future_cancel(VM *vm, ObjFuture *f, Value msg) {
     if (f->obj.type == OBJ_TASK) return task_cancel(vm, (ObjTask *)f, msg);
     if (f->state != FUT_PENDING) return false;
-    if (f->gather) {
+    if (f->obj.flags & OBJ_FLAG_GATHERING) {
         // a gathering future cancels its children instead
-        ObjList *state = f->gather;
+        ObjList *state = (ObjList *)AS_OBJ(f->result);
         ObjTuple *children = (ObjTuple *)AS_OBJ(state->items[1]);
         bool any = false;
         for (uint32_t i = 0; i < children->length; i++)
@@ -134,19 +135,19 @@ bool future_add_callback(VM *vm, ObjFuture *f, Value fn, CallbackKind kind) {
         schedule_one(vm, f, cb);
         return true;
     }
-    if (f->callback_count == f->callback_capacity) {
-        if (!f->callbacks) {
-            f->callbacks = &f->one_callback;
-            f->callback_capacity = 1;
-        } else {
-            uint32_t cap = f->callback_capacity * 2;
-            bool was_inline = f->callbacks == &f->one_callback;
-            FutureCallback *callbacks = realloc(was_inline ? NULL : f->callbacks, sizeof(FutureCallback) * cap);
-            if (!callbacks) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
-            if (was_inline) callbacks[0] = f->one_callback;
-            f->callbacks = callbacks;
-            f->callback_capacity = cap;
-        }
+    if (!f->callbacks) {
+        f->callbacks = &f->one_callback;
+        f->callback_shift = 0;
+    } else if (f->callback_count == 1u << f->callback_shift) {
+        // full: double the array (the inline one moves to the heap)
+        bool was_inline = f->callbacks == &f->one_callback;
+        FutureCallback *callbacks = f->callback_shift < 31
+            ? realloc(was_inline ? NULL : f->callbacks, sizeof(FutureCallback) << (f->callback_shift + 1))
+            : NULL;
+        if (!callbacks) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
+        if (was_inline) callbacks[0] = f->one_callback;
+        f->callbacks = callbacks;
+        f->callback_shift++;
     }
     f->callbacks[f->callback_count++] = cb;
     return true;

@@ -150,7 +150,6 @@ static void mark_future(VM *vm, ObjFuture *fut) {
     gc_mark_value(vm, fut->result);
     gc_mark_value(vm, fut->exception);
     gc_mark_value(vm, fut->cancel_msg);
-    gc_mark_object(vm, (Obj *)fut->gather);
     for (uint32_t i = 0; i < fut->callback_count; i++)
         gc_mark_value(vm, fut->callbacks[i].fn);
 }
@@ -259,7 +258,7 @@ static void blacken(VM *vm, Obj *obj) {
         ObjTask *t = (ObjTask *)obj;
         mark_future(vm, &t->fut);
         mark_fiber(vm, &t->fiber);
-        gc_mark_value(vm, t->coro);
+        gc_mark_object(vm, t->coro);
         gc_mark_object(vm, (Obj *)t->name);
         gc_mark_object(vm, (Obj *)t->waiting_on);
         gc_mark_value(vm, t->resume_value);

@@ -775,17 +775,17 @@ static void unbound_local(VM *vm, const ObjCode *code, uint32_t slot) {
              code->local_names[slot]->chars);
 }
 
-// Expand CALL_EX's (callable, args, [kwargs]) into callee + args + kwnames.
+// Expand CALL_EX's (callable, args list, [kwargs]) into callee + args + kwnames.
 static bool spread_call_args(VM *vm, Fiber *fiber, uint32_t at, bool has_kwargs, int *argc,
                              ObjTuple **kwnames) {
     Value args_v = fiber->stack[at + 1];
     Value kwargs_v = has_kwargs ? fiber->stack[at + 2] : NONE_VAL;
-    ObjTuple *args = (ObjTuple *)AS_OBJ(args_v);
+    ObjList *args = (ObjList *)AS_OBJ(args_v); // made by the call's own code
     ObjDict *kwargs = has_kwargs ? (ObjDict *)AS_OBJ(kwargs_v) : NULL;
     uint32_t nkw = kwargs ? kwargs->count : 0;
     if (!ensure_stack(vm, fiber, at + 2 + args->length + nkw)) return false;
     Value *dest = fiber->stack + at + 1;
-    memmove(dest, args->items, sizeof(Value) * args->length);
+    if (args->length) memmove(dest, args->items, sizeof(Value) * args->length);
     *kwnames = NULL;
     if (nkw) {
         ObjTuple *names = tuple_new(vm, nkw);

@@ -66,18 +66,25 @@ static bool check_closed(VM *vm, ObjLoop *loop) {
     return !loop->closed || vm_raise(vm, CLS_RUNTIME_ERROR, "Event loop is closed");
 }
 
+// Move the ready entries to a new ring of cap (>= ready_count) entries.
+static bool ready_resize(ObjLoop *loop, uint32_t cap) {
+    ReadyEntry *ready = malloc(sizeof(ReadyEntry) * cap);
+    if (!ready) return false;
+    for (uint32_t i = 0; i < loop->ready_count; i++)
+        ready[i] = loop->ready[(loop->ready_head + i) % loop->ready_capacity];
+    free(loop->ready);
+    loop->ready = ready;
+    loop->ready_head = 0;
+    loop->ready_capacity = cap;
+    return true;
+}
+
+#define READY_MIN 64
+
 static bool ready_push(VM *vm, ObjLoop *loop, Obj *target, Obj *arg) {
-    if (loop->ready_count == loop->ready_capacity) {
-        uint32_t cap = loop->ready_capacity ? loop->ready_capacity * 2 : 64;
-        ReadyEntry *ready = malloc(sizeof(ReadyEntry) * cap);
-        if (!ready) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
-        for (uint32_t i = 0; i < loop->ready_count; i++)
-            ready[i] = loop->ready[(loop->ready_head + i) % loop->ready_capacity];
-        free(loop->ready);
-        loop->ready = ready;
-        loop->ready_head = 0;
-        loop->ready_capacity = cap;
-    }
+    if (loop->ready_count == loop->ready_capacity &&
+        !ready_resize(loop, loop->ready_capacity ? loop->ready_capacity * 2 : READY_MIN))
+        return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
     ReadyEntry *slot = &loop->ready[(loop->ready_head + loop->ready_count) % loop->ready_capacity];
     slot->target = target;
     slot->arg = arg;
@@ -93,10 +100,14 @@ bool loop_schedule_done_callback(VM *vm, ObjLoop *loop, Value callback, ObjFutur
     return loop_call_soon(vm, loop, callback, &arg, 1) != NULL;
 }
 
+// A ring drained to a quarter gives half its memory back (a burst of a
+// million tasks leaves no 16 MB ring behind).
 static ReadyEntry ready_pop(ObjLoop *loop) {
     ReadyEntry entry = loop->ready[loop->ready_head];
     loop->ready_head = (loop->ready_head + 1) % loop->ready_capacity;
     loop->ready_count--;
+    if (loop->ready_capacity > READY_MIN && loop->ready_count < loop->ready_capacity / 4)
+        ready_resize(loop, loop->ready_capacity / 2); // on failure the ring stays as it is
     return entry;
 }
 
@@ -725,8 +736,8 @@ bool async_repr(VM *vm, Value v, StrBuf *buf) {
         future_state_repr(vm, &t->fut, buf);
         strbuf_append_cstr(buf, " name=");
         str_repr(task_name(vm, t), buf);
-        if (IS_OBJ_TYPE(t->coro, OBJ_COROUTINE)) {
-            ObjCode *code = ((ObjCoroutine *)AS_OBJ(t->coro))->func->code;
+        if (t->coro && t->coro->type == OBJ_COROUTINE) {
+            ObjCode *code = ((ObjCoroutine *)t->coro)->func->code;
             strbuf_printf(buf, " coro=<%s() %s %s:%d>", code->qualname->chars,
                           future_done(&t->fut) ? "done, defined at" : "running at", code->filename->chars,
                           code->first_line);

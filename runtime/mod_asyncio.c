@@ -264,7 +264,8 @@ static bool f_gather(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     list_append(vm, state, INT_VAL(0));
     list_append(vm, state, BOOL_VAL(value_truthy(return_exceptions)));
     list_append(vm, state, FALSE_VAL);
-    outer->gather = state;
+    outer->result = OBJ_VAL(state);
+    outer->obj.flags |= OBJ_FLAG_GATHERING;
     ObjBound *cb = ALLOC_OBJ(vm, ObjBound, OBJ_BOUND);
     cb->receiver = OBJ_VAL(state);
     cb->method = OBJ_VAL(native_new(vm, "_done_callback", gather_callback, false));

@@ -66,6 +66,9 @@ struct ObjString {
 #define STR_INTERNED 1
 // Obj.flags bit for futures and coroutines: seen earlier in one gather() call
 #define OBJ_FLAG_GATHER_SEEN 0x80
+// Obj.flags bit for futures: made by gather(); while pending, its result
+// slot holds the gather's state (read by future_cancel)
+#define OBJ_FLAG_GATHERING 0x40
 
 // ---- containers ----------------------------------------------------------
 struct ObjTuple {
@@ -348,16 +351,15 @@ typedef struct {
     Obj obj;
     uint8_t state;         // FutureState
     bool log_traceback;    // exception set and never retrieved
+    uint8_t callback_shift; // the callbacks array holds 1 << callback_shift
+    uint32_t callback_count;
     ObjLoop *loop;
     Value result;
     Value exception;       // NONE or an ObjException
     Value cancel_msg;      // NONE or the message given to cancel()
-    ObjList *gather;       // gathering futures: their state, else NULL
     // &one_callback while at most one is needed (most futures have one
     // waiter), else a malloc'd array; future_callbacks_release frees it
     FutureCallback *callbacks;
-    uint32_t callback_count;
-    uint32_t callback_capacity;
     FutureCallback one_callback;
 } ObjFuture;
 
@@ -406,7 +408,7 @@ typedef enum {
 typedef struct ObjTask {
     ObjFuture fut;
     Fiber fiber;
-    Value coro;            // the coroutine (or other awaitable) it runs
+    Obj *coro;             // the coroutine (or sleep) it runs, NULL for none
     ObjString *name;       // NULL until asked for: then "Task-<number>"
     uint64_t number;
     ObjFuture *waiting_on; // future it is suspended on

@@ -32,7 +32,7 @@ ObjTask *task_new(VM *vm, ObjLoop *loop, Value coro, ObjString *name) {
         task->fiber.stack = task_inline_stack(task);
         task->fiber.stack_capacity = slots;
     }
-    task->coro = coro;
+    task->coro = IS_OBJ(coro) ? AS_OBJ(coro) : NULL;
     task->resume_value = NONE_VAL;
     if (!name) task->number = ++vm->task_counter; // named on demand (task_name)
     task->name = name;
@@ -148,15 +148,14 @@ bool task_step(VM *vm, ObjTask *task) {
         task->resume_kind = RESUME_VALUE;
         if (!IS_EMPTY(exc)) {
             // throwing into a coroutine that never started: it just raises
-            if (IS_OBJ_TYPE(task->coro, OBJ_COROUTINE))
-                ((ObjCoroutine *)AS_OBJ(task->coro))->state = CORO_DONE;
+            if (task->coro && task->coro->type == OBJ_COROUTINE) ((ObjCoroutine *)task->coro)->state = CORO_DONE;
             vm->exception = exc;
             r = RUN_ERROR;
-        } else if (IS_OBJ_TYPE(task->coro, OBJ_COROUTINE)) {
-            if (!interp_start_coroutine(vm, fiber, (ObjCoroutine *)AS_OBJ(task->coro))) r = RUN_ERROR;
+        } else if (task->coro && task->coro->type == OBJ_COROUTINE) {
+            if (!interp_start_coroutine(vm, fiber, (ObjCoroutine *)task->coro)) r = RUN_ERROR;
             else r = interp_run(vm, fiber);
-        } else if (IS_OBJ_TYPE(task->coro, OBJ_SLEEP)) {
-            ObjSleep *sl = (ObjSleep *)AS_OBJ(task->coro);
+        } else if (task->coro && task->coro->type == OBJ_SLEEP) {
+            ObjSleep *sl = (ObjSleep *)task->coro;
             r = task_sleep(vm, task, sl->delay, sl->result) ? RUN_SUSPEND : RUN_ERROR;
         } else {
             // no coroutine: returns None at once (asyncio.run's shutdown steps)
@@ -244,7 +243,7 @@ static bool m_set_name(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) 
 static bool m_get_coro(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {
     ObjTask *t = NULL;
     if (!self_task(vm, args, argc, &t)) return false;
-    *out = t->coro;
+    *out = t->coro ? OBJ_VAL(t->coro) : NONE_VAL;
     return true;
 }
 

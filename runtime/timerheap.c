@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 
+#define MIN_CAPACITY 16
+
 static inline bool earlier(const TimerEntry *a, const TimerEntry *b) {
     return a->when < b->when || (a->when == b->when && a->seq < b->seq);
 }
@@ -67,7 +69,7 @@ void timerheap_free(TimerHeap *heap) {
 bool timerheap_push(TimerHeap *heap, double when, uint64_t seq, void *target) {
     if (heap->count == heap->capacity) {
         if (heap->capacity > SIZE_MAX / 2 / sizeof(TimerEntry)) return false;
-        size_t capacity = heap->capacity ? heap->capacity * 2 : 16;
+        size_t capacity = heap->capacity ? heap->capacity * 2 : MIN_CAPACITY;
         TimerEntry *items =
             realloc(heap->items, capacity * sizeof(TimerEntry));
         if (!items) return false;
@@ -80,10 +82,20 @@ bool timerheap_push(TimerHeap *heap, double when, uint64_t seq, void *target) {
     return true;
 }
 
+// A heap drained to a quarter of its capacity gives half of it back.
+static void shrink(TimerHeap *heap) {
+    if (heap->capacity <= MIN_CAPACITY || heap->count >= heap->capacity / 4) return;
+    TimerEntry *items = realloc(heap->items, heap->capacity / 2 * sizeof(TimerEntry));
+    if (!items) return; // keep the bigger array
+    heap->items = items;
+    heap->capacity /= 2;
+}
+
 TimerEntry timerheap_pop(TimerHeap *heap) {
     TimerEntry top = heap->items[0];
     size_t count = --heap->count;
     if (count > 0) refill_root(heap->items, count, heap->items[count]);
+    shrink(heap);
     return top;
 }
 

@@ -316,6 +316,9 @@ static bool run_once(VM *vm, ObjLoop *loop) {
         const TimerEntry *top = timerheap_peek(timers);
         if (top->when >= end_time) break;
         TimerEntry entry = timerheap_pop(timers);
+        // the handles and tasks of a big heap are cold: fetch the next one's
+        // header while this one is looked at
+        if (timers->count) __builtin_prefetch(timerheap_peek(timers)->target);
         if (timer_dead(&entry, NULL)) {
             if (loop->cancelled_timers) loop->cancelled_timers--;
             continue;
@@ -333,6 +336,7 @@ static bool run_once(VM *vm, ObjLoop *loop) {
     for (uint32_t i = 0; i < ntodo; i++) {
         ReadyEntry ready = ready_pop(loop);
         Obj *entry = ready.target;
+        if (loop->ready_count) __builtin_prefetch(loop->ready[loop->ready_head].target); // runs next
         if (ready.arg) {
             vm_push_root(vm, OBJ_VAL(ready.arg));
             vm_push_root(vm, OBJ_VAL(entry));

@@ -12,7 +12,7 @@
 #include "runtime/async.h"
 #include "runtime/containers.h"
 
-#define GC_HEAP_GROW 2
+#define GC_HEAP_GROW_PERCENT 250 // the next collection when the heap reaches 2.5x what survived
 #define GC_MIN_HEAP (4u << 20)
 
 static void out_of_memory(void) {
@@ -486,7 +486,7 @@ void gc_collect(VM *vm) {
     // Pace by the live objects' sizes (at least 64 bytes each: the arrays
     // they own are not counted).
     vm->bytes_allocated = live_bytes > live * 64 ? live_bytes : live * 64;
-    vm->next_gc = vm->bytes_allocated * GC_HEAP_GROW;
+    vm->next_gc = vm->bytes_allocated / 100 * GC_HEAP_GROW_PERCENT;
     if (vm->next_gc < GC_MIN_HEAP) vm->next_gc = GC_MIN_HEAP;
     for (size_t i = 0; i < doomed_count; i++) vm_push_root(vm, OBJ_VAL(doomed[i]));
     for (size_t i = 0; i < doomed_count; i++) report(vm, doomed[i]);

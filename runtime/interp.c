@@ -785,7 +785,12 @@ static bool spread_call_args(VM *vm, Fiber *fiber, uint32_t at, bool has_kwargs,
     uint32_t nkw = kwargs ? kwargs->count : 0;
     if (!ensure_stack(vm, fiber, at + 2 + args->length + nkw)) return false;
     Value *dest = fiber->stack + at + 1;
-    if (args->length) memmove(dest, args->items, sizeof(Value) * args->length);
+    uint32_t nargs = args->length;
+    if (nargs) memmove(dest, args->items, sizeof(Value) * nargs);
+    // the list is the call's own temporary: its storage can go now (f(*big)
+    // leaves no garbage the size of its arguments behind)
+    args->items = gc_realloc(vm, args->items, sizeof(Value) * args->capacity, 0);
+    args->length = args->capacity = 0;
     *kwnames = NULL;
     if (nkw) {
         ObjTuple *names = tuple_new(vm, nkw);
@@ -793,13 +798,13 @@ static bool spread_call_args(VM *vm, Fiber *fiber, uint32_t at, bool has_kwargs,
         Value key, value;
         while (dict_next(kwargs, &pos, &key, &value)) {
             names->items[i] = key;
-            dest[args->length + i] = value;
+            dest[nargs + i] = value;
             i++;
         }
         *kwnames = names;
     }
-    *argc = (int)args->length;
-    fiber->sp = at + 1 + args->length + nkw;
+    *argc = (int)nargs;
+    fiber->sp = at + 1 + nargs + nkw;
     return true;
 }
 

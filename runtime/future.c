@@ -80,6 +80,7 @@ bool future_set_exception(VM *vm, ObjFuture *f, Value exc) {
     f->exception = exc;
     f->state = FUT_FINISHED;
     f->log_traceback = true;
+    gc_watch(vm, (Obj *)f);
     schedule_callbacks(vm, f);
     return true;
 }

@@ -121,6 +121,17 @@ void gc_mark_object(VM *vm, Obj *obj) {
     vm->gray[vm->gray_count++] = obj;
 }
 
+void gc_watch(VM *vm, Obj *obj) {
+    if (vm->watched_count == vm->watched_capacity) {
+        size_t cap = vm->watched_capacity ? vm->watched_capacity * 2 : 64;
+        Obj **watched = realloc(vm->watched, cap * sizeof(Obj *));
+        if (!watched) out_of_memory();
+        vm->watched = watched;
+        vm->watched_capacity = cap;
+    }
+    vm->watched[vm->watched_count++] = obj;
+}
+
 void gc_mark_value(VM *vm, Value value) {
     if (IS_OBJ(value)) gc_mark_object(vm, AS_OBJ(value));
 }
@@ -434,16 +445,18 @@ static void report(VM *vm, Obj *o) {
 }
 
 void gc_report_all(VM *vm) {
-    // oldest first, as CPython's shutdown destroys them in creation order
+    // in the order they were watched (CPython's shutdown destroys them
+    // oldest first); an object watched twice is reported once
     size_t count = 0;
-    for (Obj *o = vm->objects; o; o = o->next) count += reportable(o);
-    Obj **all = malloc(sizeof(Obj *) * (count ? count : 1));
-    if (!all) return;
-    size_t i = count;
-    for (Obj *o = vm->objects; o; o = o->next)
-        if (reportable(o)) all[--i] = o;
-    for (i = 0; i < count; i++) report(vm, all[i]);
-    free(all);
+    for (size_t i = 0; i < vm->watched_count; i++) {
+        Obj *o = vm->watched[i];
+        if (o->marked || !reportable(o)) continue;
+        o->marked = 1;
+        vm->watched[count++] = o;
+    }
+    vm->watched_count = count;
+    for (size_t i = 0; i < count; i++) vm->watched[i]->marked = 0;
+    for (size_t i = 0; i < count; i++) report(vm, vm->watched[i]);
 }
 
 void gc_collect(VM *vm) {
@@ -455,8 +468,16 @@ void gc_collect(VM *vm) {
     // once the sweep is over (reporting may run code)
     Obj **doomed = NULL;
     size_t doomed_count = 0, doomed_capacity = 0;
-    for (Obj *o = vm->objects; o; o = o->next) {
-        if (o->marked || !reportable(o)) continue;
+    // the watched objects no longer reportable are dropped (one that
+    // becomes reportable again is watched again)
+    size_t kept = 0;
+    for (size_t i = 0; i < vm->watched_count; i++)
+        if (reportable(vm->watched[i])) vm->watched[kept++] = vm->watched[i];
+    vm->watched_count = kept;
+    // newest first, as the sweep meets them
+    for (size_t i = vm->watched_count; i-- > 0;) {
+        Obj *o = vm->watched[i];
+        if (o->marked) continue;
         if (doomed_count == doomed_capacity) {
             size_t cap = doomed_capacity ? doomed_capacity * 2 : 16;
             Obj **grown = realloc(doomed, sizeof(Obj *) * cap);
@@ -505,6 +526,9 @@ void gc_free_all(VM *vm) {
     vm->objects = NULL;
     free(vm->gray);
     vm->gray = NULL;
+    free(vm->watched);
+    vm->watched = NULL;
+    vm->watched_count = vm->watched_capacity = 0;
     PoolBlock *block = vm->pool_blocks;
     while (block) {
         PoolBlock *next = block->next;

@@ -20,6 +20,10 @@ Obj *gc_alloc_object(VM *vm, size_t size, ObjType type);
 void *gc_realloc(VM *vm, void *ptr, size_t old_size, size_t new_size);
 
 void gc_collect(VM *vm);
+// Watch an object that may become reportable ("never awaited", "exception
+// never retrieved") if it dies in that state: every such object must be
+// watched from the moment it can be reported.
+void gc_watch(VM *vm, Obj *obj);
 // Report every pending "never awaited" / "never retrieved" object (at exit).
 void gc_report_all(VM *vm);
 // Free every object (at vm_free).

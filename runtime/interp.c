@@ -229,6 +229,7 @@ static ObjCoroutine *coroutine_new(VM *vm, ObjFunction *fn, Value *args, int arg
     co->state = CORO_DONE; // not "never awaited" if binding fails
     if (!bind_args(vm, fn, args, argc, kwnames, coroutine_locals(co))) return NULL;
     co->state = CORO_CREATED;
+    gc_watch(vm, (Obj *)co);
     Fiber *f = vm->fiber;
     if (f && f->frame_count) {
         Frame *top = &f->frames[f->frame_count - 1];

@@ -120,6 +120,11 @@ struct VM {
     size_t next_gc;
     bool gc_stress;
     bool collecting;       // a collection is running (reports may run code)
+    // objects that may need a report when they die (coroutines made but
+    // not started, futures given an exception): gc_watch; the collector
+    // looks for dying reportable objects here instead of in the whole heap
+    Obj **watched;
+    size_t watched_count, watched_capacity;
     Obj **gray;
     size_t gray_count, gray_capacity;
     Value *roots;          // temporary roots pushed by natives (vm_push_root)

@@ -420,3 +420,34 @@ EOF
     [ "$status" -eq 0 ]
     [ "$output" = "$(cat "$REPO/scripts/tutorial/05_call_later.out")" ]
 }
+
+@test "objects dying unreported mid-run are reported at the next collection, in place, as CPython" {
+    need_python311
+    cat > mid.aio <<'PY'
+import asyncio
+
+
+async def foo():
+    pass
+
+
+async def main():
+    print("before")
+    foo()
+    junk = "x" * 8000000  # a collection at the next call
+    print("mid", len(junk))
+    f = asyncio.get_running_loop().create_future()
+    f.set_exception(KeyError("k"))
+    del f
+    junk = "y" * 8000000
+    print("after", len(junk))
+
+
+asyncio.run(main())
+PY
+    expected=$(python3 -u "$WORK/mid.aio" 2>&1)
+    run "$ASYNCRUN" "$WORK/mid.aio"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$expected" ]
+    [ "${lines[1]}" = "$WORK/mid.aio:10: RuntimeWarning: coroutine 'foo' was never awaited" ]
+}

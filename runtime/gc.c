@@ -390,6 +390,7 @@ static void mark_roots(VM *vm) {
     gc_mark_object(vm, (Obj *)vm->modules);
     gc_mark_object(vm, (Obj *)vm->main_globals);
     gc_mark_object(vm, (Obj *)vm->argv);
+    gc_mark_object(vm, (Obj *)vm->warned);
     gc_mark_value(vm, vm->exception);
     gc_mark_object(vm, (Obj *)vm->current_loop);
     gc_mark_object(vm, (Obj *)vm->running_loop);
@@ -414,10 +415,28 @@ static bool reportable(Obj *o) {
     }
 }
 
+// CPython's default warning filter shows a text once per place: true the
+// first time for (place, line, text).
+static bool first_warning(VM *vm, ObjString *place, uint32_t line, ObjString *text) {
+    if (!vm->warned) vm->warned = dict_new(vm);
+    ObjTuple *key = tuple_new(vm, 3);
+    key->items[0] = place ? OBJ_VAL(place) : NONE_VAL;
+    key->items[1] = INT_VAL(line);
+    key->items[2] = OBJ_VAL(text);
+    Value seen;
+    bool found = false;
+    if (!dict_get(vm, vm->warned, OBJ_VAL(key), &seen, &found) || found) return false;
+    dict_set(vm, vm->warned, OBJ_VAL(key), TRUE_VAL);
+    return true;
+}
+
 static void report(VM *vm, Obj *o) {
     if (o->type == OBJ_COROUTINE) {
         ObjCoroutine *co = (ObjCoroutine *)o;
         co->state = CORO_DONE;
+        if (!first_warning(vm, co->origin ? co->origin->filename : NULL, co->origin_line,
+                           co->func->code->qualname))
+            return;
         vm_flush_out(vm);
         if (co->origin) {
             fprintf(stderr, "%s:%u: RuntimeWarning: coroutine '%s' was never awaited\n", co->origin->filename->chars,

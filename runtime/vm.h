@@ -139,6 +139,8 @@ struct VM {
     ObjDict *modules;      // name -> module
     ObjDict *main_globals;
     ObjList *argv;         // sys.argv
+    ObjDict *warned;       // RuntimeWarnings shown: as CPython's default
+                           // filter, each text once per place
 
     // execution
     Fiber main_fiber;

@@ -451,3 +451,30 @@ PY
     [ "$output" = "$expected" ]
     [ "${lines[1]}" = "$WORK/mid.aio:10: RuntimeWarning: coroutine 'foo' was never awaited" ]
 }
+
+@test "a never-awaited warning shows once per place and coroutine, as CPython's default filter" {
+    need_python311
+    cat > dup.aio <<'PY'
+async def foo(n):
+    return n
+
+
+async def bar():
+    pass
+
+
+for i in range(3):
+    foo(i)
+    bar()
+foo(9)
+print("end")
+PY
+    # (CPython warns as each coroutine dies, asyncrun when it collects: the
+    # warnings match, their place among the output lines need not)
+    expected=$(python3 "$WORK/dup.aio" 2>&1 >/dev/null)
+    capture "$ASYNCRUN" "$WORK/dup.aio"
+    [ "$status" -eq 0 ]
+    [ "$out" = "end" ]
+    [ "$err" = "$expected" ]
+    [ "$(grep -c RuntimeWarning: <<<"$err")" -eq 6 ]
+}

@@ -454,7 +454,7 @@ static bool self_loop(VM *vm, Value *args, int argc, ObjLoop **out) {
 static bool context_kwarg(VM *vm, const char *fn, Value *args, int argc, ObjTuple *kw) {
     static const char *const names[] = {"context", NULL};
     Value context = NONE_VAL;
-    return native_kwargs(vm, fn, args, argc, kw, names, &context);
+    return !kw || native_kwargs(vm, fn, args, argc, kw, names, &context);
 }
 
 static bool m_call_soon(VM *vm, Value *args, int argc, ObjTuple *kw, Value *out) {

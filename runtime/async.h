@@ -17,6 +17,9 @@ void coroutine_init_class(VM *vm, ObjClass *cls); // close()
 // stack values interp_start_coroutine needs on an empty fiber
 uint32_t interp_start_stack_need(const ObjCoroutine *co);
 void fiber_init(Fiber *fiber);
+// A suspended fiber whose stack is mostly unused (a call spread a million
+// arguments on it) gives the memory back; its frames keep their room.
+void fiber_trim_stack(Fiber *fiber);
 
 // ---- future.c ----
 ObjFuture *future_new(VM *vm, ObjLoop *loop);

@@ -272,7 +272,6 @@ static void blacken(VM *vm, Obj *obj) {
         gc_mark_object(vm, t->coro);
         gc_mark_object(vm, (Obj *)t->name);
         gc_mark_object(vm, (Obj *)t->waiting_on);
-        gc_mark_value(vm, t->resume_value);
         break;
     }
     case OBJ_HANDLE: {

@@ -40,6 +40,19 @@ static bool ensure_stack(VM *vm, Fiber *fiber, uint32_t needed) {
     return true;
 }
 
+void fiber_trim_stack(Fiber *fiber) {
+    if (fiber->stack_capacity < 4096 || fiber_stack_inline(fiber) || !fiber->frame_count) return;
+    const Frame *top = &fiber->frames[fiber->frame_count - 1];
+    uint32_t need = top->base + top->func->code->max_stack;
+    if (need < fiber->sp) need = fiber->sp;
+    if (need >= fiber->stack_capacity / 4) return;
+    uint32_t cap = need * 2;
+    Value *stack = realloc(fiber->stack, cap * sizeof(Value));
+    if (!stack) return; // keep the bigger one
+    fiber->stack = stack;
+    fiber->stack_capacity = cap;
+}
+
 static Frame *push_frame(VM *vm, Fiber *fiber, ObjFunction *fn, uint32_t base) {
     if (fiber->frame_count >= (uint32_t)vm->recursion_limit) {
         vm_raise(vm, CLS_RECURSION_ERROR, "maximum recursion depth exceeded");

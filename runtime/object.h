@@ -400,9 +400,9 @@ typedef enum {
 // What the next step hands the fiber at its suspension point.
 typedef enum {
     RESUME_START,          // first step: start the coroutine
-    RESUME_VALUE,          // push resume_value
+    RESUME_VALUE,          // push the resume value (task_resume_value)
     RESUME_FUTURE,         // take the result of waiting_on
-    RESUME_THROW,          // raise resume_value (an exception) at the await
+    RESUME_THROW,          // raise the resume value (an exception) at the await
 } ResumeKind;
 
 typedef struct ObjTask {
@@ -412,7 +412,6 @@ typedef struct ObjTask {
     ObjString *name;       // NULL until asked for: then "Task-<number>"
     uint64_t number;
     ObjFuture *waiting_on; // future it is suspended on
-    Value resume_value;
     uint64_t sleep_seq;    // timer entry of the current sleep (0 = none)
     uint8_t run_state;     // TaskRunState
     uint8_t resume_kind;   // ResumeKind
@@ -421,6 +420,10 @@ typedef struct ObjTask {
     int num_cancels_requested;
     struct ObjTask *next_in_loop; // the loop's chain of live tasks
 } ObjTask;
+
+// What a pending task's next step resumes with lives in its result slot
+// (unused until the task is done: Task.set_result is refused).
+static inline Value *task_resume_value(struct ObjTask *task) { return &task->fut.result; }
 
 // A task's first stack is part of the task's own allocation (one object per
 // task instead of two); a stack that outgrows it moves to the heap.

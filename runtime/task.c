@@ -33,7 +33,7 @@ ObjTask *task_new(VM *vm, ObjLoop *loop, Value coro, ObjString *name) {
         task->fiber.stack_capacity = slots;
     }
     task->coro = IS_OBJ(coro) ? AS_OBJ(coro) : NULL;
-    task->resume_value = NONE_VAL;
+    *task_resume_value(task) = NONE_VAL;
     if (!name) task->number = ++vm->task_counter; // named on demand (task_name)
     task->name = name;
     task->resume_kind = RESUME_START;
@@ -61,7 +61,7 @@ bool task_wait_future(VM *vm, ObjTask *task, ObjFuture *f) {
 bool task_sleep(VM *vm, ObjTask *task, double delay, Value result) {
     ObjLoop *loop = task->fut.loop;
     task->resume_kind = RESUME_VALUE;
-    task->resume_value = result;
+    *task_resume_value(task) = result;
     if (!(delay > 0)) {
         // sleep(0): a bare yield; the task goes to the back of the ready queue
         task->run_state = TASK_SCHEDULED;
@@ -86,7 +86,7 @@ bool task_cancel(VM *vm, ObjTask *task, Value msg) {
         task->fut.loop->cancelled_timers++;
         task->run_state = TASK_SCHEDULED;
         task->resume_kind = RESUME_THROW;
-        task->resume_value = cancelled_error_new(vm, msg);
+        *task_resume_value(task) = cancelled_error_new(vm, msg);
         loop_schedule(vm, task->fut.loop, (Obj *)task);
         return true;
     }
@@ -119,7 +119,7 @@ bool task_step(VM *vm, ObjTask *task) {
     switch ((ResumeKind)task->resume_kind) {
     case RESUME_START:
     case RESUME_VALUE:
-        value = task->resume_value;
+        value = *task_resume_value(task);
         break;
     case RESUME_FUTURE: {
         ObjFuture *f = task->waiting_on;
@@ -131,10 +131,10 @@ bool task_step(VM *vm, ObjTask *task) {
         break;
     }
     case RESUME_THROW:
-        exc = task->resume_value;
+        exc = *task_resume_value(task);
         break;
     }
-    task->resume_value = NONE_VAL;
+    *task_resume_value(task) = NONE_VAL;
     if (task->must_cancel) {
         if (IS_EMPTY(exc) || !exception_matches(vm, exc, CLS_CANCELLED_ERROR))
             exc = cancelled_error_new(vm, task->fut.cancel_msg);
@@ -196,6 +196,7 @@ bool task_step(VM *vm, ObjTask *task) {
         return finish_with_exception(vm, task, e);
     }
     case RUN_SUSPEND:
+        fiber_trim_stack(fiber);
         if (task->must_cancel) {
             if (task->run_state == TASK_WAITING && task->waiting_on) {
                 if (future_cancel(vm, task->waiting_on, task->fut.cancel_msg)) task->must_cancel = false;
@@ -205,7 +206,7 @@ bool task_step(VM *vm, ObjTask *task) {
                 loop->cancelled_timers++;
                 task->run_state = TASK_SCHEDULED;
                 task->resume_kind = RESUME_THROW;
-                task->resume_value = cancelled_error_new(vm, task->fut.cancel_msg);
+                *task_resume_value(task) = cancelled_error_new(vm, task->fut.cancel_msg);
                 loop_schedule(vm, loop, (Obj *)task);
             }
         }

@@ -123,18 +123,13 @@ void vm_free(VM *vm) {
     free(vm);
 }
 
-void vm_push_root(VM *vm, Value value) {
-    if (vm->root_count == vm->root_capacity) {
-        size_t cap = vm->root_capacity ? vm->root_capacity * 2 : 64;
-        Value *roots = realloc(vm->roots, cap * sizeof(Value));
-        if (!roots) abort();
-        vm->roots = roots;
-        vm->root_capacity = cap;
-    }
-    vm->roots[vm->root_count++] = value;
+void vm_grow_roots(VM *vm) {
+    size_t cap = vm->root_capacity ? vm->root_capacity * 2 : 64;
+    Value *roots = realloc(vm->roots, cap * sizeof(Value));
+    if (!roots) abort();
+    vm->roots = roots;
+    vm->root_capacity = cap;
 }
-
-void vm_pop_roots(VM *vm, size_t count) { vm->root_count -= count; }
 
 void vm_write_out(VM *vm, const char *chars, size_t length) {
     strbuf_append(&vm->out, chars, length);

@@ -214,8 +214,12 @@ void exception_print(VM *vm, Value exception, FILE *out);
 
 // Temporary roots for natives that call back into bytecode (the collector
 // runs only at safe points inside the dispatch loop).
-void vm_push_root(VM *vm, Value value);
-void vm_pop_roots(VM *vm, size_t count);
+void vm_grow_roots(VM *vm);
+static inline void vm_push_root(VM *vm, Value value) {
+    if (vm->root_count == vm->root_capacity) vm_grow_roots(vm);
+    vm->roots[vm->root_count++] = value;
+}
+static inline void vm_pop_roots(VM *vm, size_t count) { vm->root_count -= count; }
 
 // Output: stdout is buffered in vm->out; flush before writing to stderr.
 void vm_write_out(VM *vm, const char *chars, size_t length);

@@ -551,6 +551,10 @@ struct Emitter {
     int handler_rec_count, handler_rec_capacity;
     int *handler_stack;     // indices into handler_recs
     int handler_top, handler_stack_capacity;
+    // handler stacks saved by unwind_to while it re-emits finally bodies
+    // (which may unwind again): owned here so a syntax error frees them
+    int *saved_handlers;
+    int saved_count, saved_capacity;
     FBlock fblocks[64];
     int fblock_count;
     int depth, max_depth;
@@ -1444,17 +1448,21 @@ static void unwind_fblock(Emitter *e, FBlock *b, bool preserve_top) {
 // Unwind blocks from the innermost out to (not including) index `stop`.
 static void unwind_to(Emitter *e, int stop, bool preserve_top) {
     int saved_top = e->handler_top;
-    int *saved = malloc(sizeof(int) * (size_t)(saved_top ? saved_top : 1));
-    if (!saved) abort();
-    if (saved_top) memcpy(saved, e->handler_stack, sizeof(int) * (size_t)saved_top);
+    int saved_at = e->saved_count;
+    if (e->saved_count + saved_top > e->saved_capacity) {
+        e->saved_capacity = (e->saved_count + saved_top) * 2;
+        e->saved_handlers = xrealloc(e->saved_handlers, sizeof(int) * (size_t)e->saved_capacity);
+    }
+    if (saved_top) memcpy(e->saved_handlers + saved_at, e->handler_stack, sizeof(int) * (size_t)saved_top);
+    e->saved_count += saved_top;
     for (int i = e->fblock_count - 1; i > stop; i--) {
         FBlock *b = &e->fblocks[i];
         e->handler_top = b->handler_depth; // leave this block's handlers
         unwind_fblock(e, b, preserve_top);
     }
-    if (saved_top) memcpy(e->handler_stack, saved, sizeof(int) * (size_t)saved_top);
+    if (saved_top) memcpy(e->handler_stack, e->saved_handlers + saved_at, sizeof(int) * (size_t)saved_top);
+    e->saved_count = saved_at;
     e->handler_top = saved_top;
-    free(saved);
 }
 
 static void emit_return(Emitter *e, Node *n) {
@@ -1876,6 +1884,7 @@ static void emitter_free(Emitter *e) {
     free(e->label_pos);
     free(e->handler_recs);
     free(e->handler_stack);
+    free(e->saved_handlers);
 }
 
 static ObjCode *finish(Emitter *e, const char *name, int name_len, int first_line, Node *fn) {

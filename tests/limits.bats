@@ -253,7 +253,7 @@ finally" ]
     [ "$n" -ge 100 ]
 }
 
-@test "fuzzer regression inputs run without a crash or a hang" {
+@test "fuzzer regression inputs run without a crash, a hang or a sanitizer report" {
     shopt -s nullglob
     failed=0
     # (regress/fuel/ holds programs that end only under the exec harness's
@@ -265,6 +265,11 @@ finally" ]
         if [ "$status" -ge 124 ]; then
             echo "${input#"$REPO"/}: exit status $status$([ "$status" -eq 124 ] && echo ' (timeout)')" >&2
             tail -n 3 run.err >&2
+            failed=1
+        fi
+        # under the sanitizer build: no leak, no undefined behaviour
+        if grep -q -e 'Sanitizer' -e 'runtime error:' run.err; then
+            echo "${input#"$REPO"/}: $(grep -m1 -e 'Sanitizer' -e 'runtime error:' run.err)" >&2
             failed=1
         fi
     done

@@ -108,29 +108,26 @@ void *gc_realloc(VM *vm, void *ptr, size_t old_size, size_t new_size) {
     return result;
 }
 
+// Append obj to a growable array of object pointers (the gray stack, the
+// watch list).
+static void push_obj(Obj ***items, size_t *count, size_t *capacity, Obj *obj) {
+    if (*count == *capacity) {
+        size_t cap = *capacity ? *capacity * 2 : 64;
+        Obj **grown = realloc(*items, cap * sizeof(Obj *));
+        if (!grown) out_of_memory();
+        *items = grown;
+        *capacity = cap;
+    }
+    (*items)[(*count)++] = obj;
+}
+
 void gc_mark_object(VM *vm, Obj *obj) {
     if (!obj || obj->marked) return;
     obj->marked = 1;
-    if (vm->gray_count == vm->gray_capacity) {
-        size_t cap = vm->gray_capacity ? vm->gray_capacity * 2 : 256;
-        Obj **gray = realloc(vm->gray, cap * sizeof(Obj *));
-        if (!gray) out_of_memory();
-        vm->gray = gray;
-        vm->gray_capacity = cap;
-    }
-    vm->gray[vm->gray_count++] = obj;
+    push_obj(&vm->gray, &vm->gray_count, &vm->gray_capacity, obj);
 }
 
-void gc_watch(VM *vm, Obj *obj) {
-    if (vm->watched_count == vm->watched_capacity) {
-        size_t cap = vm->watched_capacity ? vm->watched_capacity * 2 : 64;
-        Obj **watched = realloc(vm->watched, cap * sizeof(Obj *));
-        if (!watched) out_of_memory();
-        vm->watched = watched;
-        vm->watched_capacity = cap;
-    }
-    vm->watched[vm->watched_count++] = obj;
-}
+void gc_watch(VM *vm, Obj *obj) { push_obj(&vm->watched, &vm->watched_count, &vm->watched_capacity, obj); }
 
 void gc_mark_value(VM *vm, Value value) {
     if (IS_OBJ(value)) gc_mark_object(vm, AS_OBJ(value));

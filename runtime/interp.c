@@ -442,21 +442,17 @@ bool vm_call(VM *vm, Value callee, Value *args, int argc, ObjTuple *kwnames, Val
     if (!fiber) return vm_raise(vm, CLS_MEMORY_ERROR, "out of memory");
     int nkw = kwnames ? (int)kwnames->length : 0;
     uint32_t at = fiber->sp;
-    // room for the callee and its arguments, and for a plain function's
-    // whole frame at once (push_function_frame then finds it there)
-    uint32_t need = at + 2 + (uint32_t)(argc + nkw);
-    if (IS_OBJ_TYPE(callee, OBJ_FUNCTION) && need < at + 1 + ((ObjFunction *)AS_OBJ(callee))->code->max_stack)
-        need = at + 1 + ((ObjFunction *)AS_OBJ(callee))->code->max_stack;
-    if (!ensure_stack(vm, fiber, need)) return false;
+    if (!ensure_stack(vm, fiber, at + 2 + (uint32_t)(argc + nkw))) return false;
     fiber->stack[at] = callee;
     if (argc + nkw > 0) memcpy(fiber->stack + at + 1, args, sizeof(Value) * (size_t)(argc + nkw));
     fiber->sp = at + 1 + (uint32_t)(argc + nkw);
     vm->native_depth++;
     bool ok = true;
+    // a plain function's frame goes straight on; anything else through call_value
+    ObjFunction *fn = IS_OBJ_TYPE(callee, OBJ_FUNCTION) ? (ObjFunction *)AS_OBJ(callee) : NULL;
     CallOutcome outcome;
-    if (IS_OBJ_TYPE(callee, OBJ_FUNCTION) && !(((ObjFunction *)AS_OBJ(callee))->code->flags & CODE_ASYNC))
-        outcome = push_function_frame(vm, fiber, (ObjFunction *)AS_OBJ(callee), at, argc, kwnames) ? CALL_FRAME
-                                                                                                  : CALL_ERROR;
+    if (fn && !(fn->code->flags & CODE_ASYNC))
+        outcome = push_function_frame(vm, fiber, fn, at, argc, kwnames) ? CALL_FRAME : CALL_ERROR;
     else
         outcome = call_value(vm, fiber, at, argc, kwnames, false);
     if (outcome == CALL_FRAME || outcome == CALL_FRAME_AWAITED) {
